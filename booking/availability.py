@@ -1,0 +1,193 @@
+"""Which days an offering's units are free, held or booked, and where the next free windows are.
+
+Every read here is bounded by dates: holds are found through the partial index on
+(unit_id, blocked_start), so the cost depends on the months asked for, not on the years
+of history in the table."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select, text, union_all
+from sqlalchemy.orm import Session
+
+from booking.models import Blackout, Booking, Offering
+
+# Written out literally (not as bound parameters) so both SQLite and PostgreSQL can
+# prove that the partial index ix_bookings_holds covers the query.
+HOLDING = text("bookings.status IN ('requested', 'confirmed')")
+ONE_DAY = dt.timedelta(days=1)
+SEARCH_HORIZON_DAYS = 730
+
+
+@dataclass(frozen=True)
+class Window:
+    start: dt.date
+    end: dt.date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+@dataclass(frozen=True)
+class Block:
+    """A blocked range of one unit: a hold (by status) or a blackout."""
+
+    start: dt.date
+    end: dt.date
+    kind: str  # "requested", "confirmed" or "blackout"
+
+    def overlaps(self, first: dt.date, last: dt.date) -> bool:
+        return self.start <= last and self.end >= first
+
+
+@dataclass(frozen=True)
+class Day:
+    date: dt.date
+    status: str  # "free", "held" or "booked"
+    bookable: bool  # free, and far enough ahead for the offering's lead time
+
+
+def blocked_range(offering: Offering, start: dt.date, end: dt.date) -> Window:
+    """The dates a booking keeps its unit away from others: its own, plus transit and set-up."""
+    return Window(
+        start - dt.timedelta(days=offering.buffer_before_days),
+        end + dt.timedelta(days=offering.buffer_after_days),
+    )
+
+
+def earliest_start(offering: Offering, today: dt.date) -> dt.date:
+    return today + dt.timedelta(days=offering.lead_days)
+
+
+def active_unit_ids(offering: Offering) -> list[int]:
+    return [unit.id for unit in offering.units if unit.active]
+
+
+def blocks_by_unit(
+    session: Session, offering: Offering, first: dt.date, last: dt.date
+) -> dict[int, list[Block]]:
+    """Every hold and blackout that touches [first, last], per active unit, sorted by start."""
+    unit_ids = active_unit_ids(offering)
+    blocks: dict[int, list[Block]] = {unit_id: [] for unit_id in unit_ids}
+    if not unit_ids:
+        return blocks
+    for unit_id, start, end, status in session.execute(_holds_touching(unit_ids, first, last)):
+        if end >= first:
+            blocks[unit_id].append(Block(start, end, status))
+    blackouts = session.execute(
+        select(Blackout.unit_id, Blackout.start_date, Blackout.end_date).where(
+            or_(Blackout.offering_id == offering.id, Blackout.unit_id.in_(unit_ids)),
+            Blackout.end_date >= first,
+            Blackout.start_date <= last,
+        )
+    )
+    for unit_id, start, end in blackouts:
+        for target in [unit_id] if unit_id is not None else unit_ids:
+            blocks[target].append(Block(start, end, "blackout"))
+    for unit_blocks in blocks.values():
+        unit_blocks.sort(key=lambda block: block.start)
+    return blocks
+
+
+def _holds_touching(unit_ids: list[int], first: dt.date, last: dt.date):  # type: ignore[no-untyped-def]
+    """Holds starting inside [first, last], plus each unit's last hold starting before it:
+    holds of one unit never overlap, so only that one can reach into the range."""
+    columns = (Booking.unit_id, Booking.blocked_start, Booking.blocked_end, Booking.status)
+    starting_inside = select(*columns).where(
+        Booking.unit_id.in_(unit_ids), HOLDING, Booking.blocked_start.between(first, last)
+    )
+    last_before = [
+        select(Booking.id)
+        .where(Booking.unit_id == unit_id, HOLDING, Booking.blocked_start < first)
+        .order_by(Booking.blocked_start.desc())
+        .limit(1)
+        .scalar_subquery()
+        for unit_id in unit_ids
+    ]
+    reaching_in = select(*columns).where(Booking.id.in_(last_before))
+    return union_all(starting_inside, reaching_in)
+
+
+def free_unit_id(
+    session: Session, offering: Offering, start: dt.date, end: dt.date
+) -> int | None:
+    """The first unit (in the offering's order) whose blocked range would be free."""
+    needed = blocked_range(offering, start, end)
+    for unit_id, blocks in blocks_by_unit(session, offering, needed.start, needed.end).items():
+        if not any(block.overlaps(needed.start, needed.end) for block in blocks):
+            return unit_id
+    return None
+
+
+def day_states(
+    session: Session, offering: Offering, first: dt.date, last: dt.date, today: dt.date
+) -> list[Day]:
+    """One entry per day: free when some unit could take a one-day booking on it."""
+    before = dt.timedelta(days=offering.buffer_before_days)
+    after = dt.timedelta(days=offering.buffer_after_days)
+    blocks = blocks_by_unit(session, offering, first - before, last + after)
+    opens = earliest_start(offering, today)
+    days = []
+    day = first
+    while day <= last:
+        status = _day_status(blocks.values(), day - before, day + after)
+        days.append(Day(day, status, status == "free" and day >= opens))
+        day += ONE_DAY
+    return days
+
+
+def _day_status(units: Iterable[list[Block]], first: dt.date, last: dt.date) -> str:
+    unit_states = []
+    for blocks in units:
+        kinds = {block.kind for block in blocks if block.overlaps(first, last)}
+        if not kinds:
+            return "free"
+        unit_states.append("held" if kinds == {"requested"} else "booked")
+    return "held" if "held" in unit_states else "booked"
+
+
+def next_windows(
+    session: Session,
+    offering: Offering,
+    days: int,
+    not_before: dt.date,
+    today: dt.date,
+    count: int = 3,
+) -> list[Window]:
+    """The earliest free windows of `days` days, starting on or after `not_before`."""
+    start = max(not_before, earliest_start(offering, today))
+    horizon = start + dt.timedelta(days=SEARCH_HORIZON_DAYS)
+    before = dt.timedelta(days=offering.buffer_before_days)
+    after = dt.timedelta(days=offering.buffer_after_days)
+    length = dt.timedelta(days=days - 1)
+    found: set[Window] = set()
+    for blocks in blocks_by_unit(session, offering, start - before, horizon + after).values():
+        found.update(_windows_between(blocks, start, horizon, length, before, after, count))
+    return sorted(found, key=lambda window: window.start)[:count]
+
+
+def _windows_between(
+    blocks: list[Block],
+    start: dt.date,
+    horizon: dt.date,
+    length: dt.timedelta,
+    before: dt.timedelta,
+    after: dt.timedelta,
+    count: int,
+) -> list[Window]:
+    windows: list[Window] = []
+    candidate = start
+    for block in [*blocks, None]:
+        while len(windows) < count and candidate <= horizon:
+            if block is not None and candidate + length + after >= block.start:
+                break
+            windows.append(Window(candidate, candidate + length))
+            candidate += length + ONE_DAY
+        if block is None or len(windows) == count:
+            break
+        candidate = max(candidate, block.end + ONE_DAY + before)
+    return windows

@@ -1,0 +1,167 @@
+"""What can be booked (offerings and their units), the bookings and the blackouts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.database import Base
+
+HOLDING_STATUSES = ("requested", "confirmed")
+STATUSES = ("requested", "confirmed", "declined", "cancelled", "completed")
+KINDS = ("exhibition", "training")
+SETTINGS = ("indoor", "outdoor")
+LANGUAGES = ("fr", "en")
+# Upper bounds kept in the schema so a staff edit can never make a range unbounded.
+MAX_LENGTH_DAYS = 366
+MAX_BUFFER_DAYS = 60
+
+_holding_sql = "status IN ('requested', 'confirmed')"
+
+
+class Offering(Base):
+    __tablename__ = "offerings"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {KINDS}", name="offering_kind"),
+        CheckConstraint(
+            f"min_days >= 1 AND max_days >= min_days AND max_days <= {MAX_LENGTH_DAYS}",
+            name="offering_length",
+        ),
+        CheckConstraint(
+            f"buffer_before_days BETWEEN 0 AND {MAX_BUFFER_DAYS} "
+            f"AND buffer_after_days BETWEEN 0 AND {MAX_BUFFER_DAYS}",
+            name="offering_buffers",
+        ),
+        CheckConstraint("lead_days >= 0", name="offering_lead"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    title_fr: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200))
+    description_fr: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    venue_setting: Mapped[Optional[str]] = mapped_column(String(10))
+    buffer_before_days: Mapped[int] = mapped_column(Integer, default=0)
+    buffer_after_days: Mapped[int] = mapped_column(Integer, default=0)
+    min_days: Mapped[int] = mapped_column(Integer, default=1)
+    max_days: Mapped[int] = mapped_column(Integer, default=1)
+    lead_days: Mapped[int] = mapped_column(Integer, default=0)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    units: Mapped[list[Unit]] = relationship(
+        back_populates="offering", order_by="Unit.position, Unit.id"
+    )
+
+    @property
+    def is_exhibition(self) -> bool:
+        return self.kind == "exhibition"
+
+
+class Unit(Base):
+    """One physical copy of an offering: a crate of framed portraits, a trainer team."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offering_id: Mapped[int] = mapped_column(ForeignKey("offerings.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    offering: Mapped[Offering] = relationship(back_populates="units")
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+    __table_args__ = (
+        CheckConstraint(f"status IN {STATUSES}", name="booking_status"),
+        CheckConstraint(
+            "end_date >= start_date AND blocked_start <= start_date AND blocked_end >= end_date",
+            name="booking_dates",
+        ),
+        # The calendar and the conflict check read holds of one unit by start date.
+        Index(
+            "ix_bookings_holds",
+            "unit_id",
+            "blocked_start",
+            sqlite_where=text(_holding_sql),
+            postgresql_where=text(_holding_sql),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[Optional[str]] = mapped_column(String(20), unique=True)
+    offering_id: Mapped[int] = mapped_column(ForeignKey("offerings.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    blocked_start: Mapped[dt.date] = mapped_column(Date)
+    blocked_end: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default="requested")
+    organization: Mapped[str] = mapped_column(String(200))
+    contact_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str] = mapped_column(String(40))
+    venue: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300))
+    city: Mapped[str] = mapped_column(String(120))
+    audience: Mapped[int] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(2))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    wall_metres: Mapped[Optional[int]] = mapped_column(Integer)
+    venue_setting: Mapped[Optional[str]] = mapped_column(String(10))
+    secure_storage: Mapped[Optional[bool]]
+    manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[Optional[str]] = mapped_column(String(200))
+    decided_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
+    decision_message: Mapped[Optional[str]] = mapped_column(Text)
+    cancelled_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
+
+    offering: Mapped[Offering] = relationship()
+    unit: Mapped[Unit] = relationship()
+
+    @property
+    def holds_dates(self) -> bool:
+        return self.status in HOLDING_STATUSES
+
+    @property
+    def days(self) -> int:
+        return (self.end_date - self.start_date).days + 1
+
+
+class Blackout(Base):
+    """Dates on which a unit, or every unit of an offering, is not available."""
+
+    __tablename__ = "blackouts"
+    __table_args__ = (
+        CheckConstraint(
+            "(unit_id IS NULL) <> (offering_id IS NULL)", name="blackout_one_target"
+        ),
+        CheckConstraint("end_date >= start_date", name="blackout_dates"),
+        Index("ix_blackouts_offering_end", "offering_id", "end_date"),
+        Index("ix_blackouts_unit_end", "unit_id", "end_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offering_id: Mapped[Optional[int]] = mapped_column(ForeignKey("offerings.id"))
+    unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("units.id"))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(300), default="")

@@ -1,0 +1,65 @@
+"""A month of an offering's days laid out in weeks, and the months one may navigate to."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from booking.availability import Day, day_states
+from booking.models import Offering
+
+MONTHS_AHEAD = 36
+MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class InvalidMonth(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class MonthView:
+    first: dt.date
+    weekdays: list[dt.date]  # the dates of the first row, to name the columns
+    weeks: list[list[Day | None]]
+    previous: dt.date | None
+    next: dt.date | None
+
+
+def parse_month(value: str | None, today: dt.date) -> dt.date:
+    """'2027-03' as the first of that month; the current month when absent."""
+    first_shown = today.replace(day=1)
+    if not value:
+        return first_shown
+    match = MONTH_PATTERN.match(value)
+    if not match or not 1 <= int(match[2]) <= 12:
+        raise InvalidMonth(value)
+    first = dt.date(int(match[1]), int(match[2]), 1)
+    if not first_shown <= first <= _add_months(first_shown, MONTHS_AHEAD):
+        raise InvalidMonth(value)
+    return first
+
+
+def month_view(session: Session, offering: Offering, first: dt.date, today: dt.date) -> MonthView:
+    last = _add_months(first, 1) - dt.timedelta(days=1)
+    by_date = {day.date: day for day in day_states(session, offering, first, last, today)}
+    grid = calendar.Calendar(firstweekday=calendar.MONDAY).monthdatescalendar(
+        first.year, first.month
+    )
+    weeks = [[by_date.get(date) for date in week] for week in grid]
+    first_shown = today.replace(day=1)
+    return MonthView(
+        first=first,
+        weekdays=grid[0],
+        weeks=weeks,
+        previous=_add_months(first, -1) if first > first_shown else None,
+        next=_add_months(first, 1) if first < _add_months(first_shown, MONTHS_AHEAD) else None,
+    )
+
+
+def _add_months(first: dt.date, months: int) -> dt.date:
+    index = first.year * 12 + first.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)

@@ -1,0 +1,75 @@
+"""The messages a booking sends: acknowledgement to the union, notices to the staff address."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from booking.ics import booking_calendar
+from booking.models import Booking
+from core import outbox
+from core.i18n import localized
+
+
+def _queue(session: Session, recipient: str, subject: str, body: str, now: dt.datetime,
+           attachments: list[tuple[str, str, bytes]] | None = None) -> None:
+    config = current_app.config
+    message = outbox.compose(
+        sender=config["MAIL_FROM"],
+        recipient=recipient,
+        subject=subject,
+        body=body,
+        attachments=attachments or [],
+    )
+    outbox.queue(session, message, Path(config["DATA_DIR"]), now)
+
+
+def booking_requested(
+    session: Session, booking: Booking, manage_url: str, now: dt.datetime
+) -> None:
+    with force_locale(booking.language):
+        title = localized(booking.offering, "title")
+        invite = booking_calendar(booking, title, manage_url, now)
+        _queue(
+            session,
+            booking.email,
+            _("Your request %(reference)s is received", reference=booking.reference),
+            render_template(
+                "booking/email/requested.txt", booking=booking, title=title, manage_url=manage_url
+            ),
+            now,
+            [(f"{booking.reference}.ics", "text/calendar", invite)],
+        )
+    with force_locale("fr"):
+        _queue(
+            session,
+            current_app.config["STAFF_EMAIL"],
+            _("New request %(reference)s: %(organization)s",
+              reference=booking.reference, organization=booking.organization),
+            render_template("booking/email/staff_requested.txt", booking=booking,
+                            title=localized(booking.offering, "title")),
+            now,
+        )
+
+
+def booking_cancelled(session: Session, booking: Booking, now: dt.datetime) -> None:
+    with force_locale("fr"):
+        _queue(
+            session,
+            current_app.config["STAFF_EMAIL"],
+            _("Request %(reference)s cancelled by %(organization)s",
+              reference=booking.reference, organization=booking.organization),
+            render_template("booking/email/staff_cancelled.txt", booking=booking,
+                            title=localized(booking.offering, "title")),
+            now,
+        )
+
+
+def deliver(session: Session, now: dt.datetime) -> int:
+    """Try to send what waits in the outbox (this message and any earlier failure)."""
+    return outbox.deliver_pending(session, outbox.smtp_settings(current_app.config), now)

@@ -1,0 +1,194 @@
+"""The OpenAPI 3 description of /api/v1, served at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+DATE = {"type": "string", "format": "date", "example": "2027-05-03"}
+ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
+FIELD_ERRORS = {
+    "type": "object",
+    "required": ["errors"],
+    "properties": {
+        "errors": {
+            "type": "object",
+            "description": "One message per invalid field, in the caller's language "
+            "(Accept-Language: fr or en).",
+            "additionalProperties": {"type": "string"},
+        }
+    },
+}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def openapi_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Ambulante",
+            "version": "1",
+            "description": "Book the travelling photo exhibition and the textile-comic "
+            "training. Dates are local to Montréal (America/Montreal).",
+        },
+        "paths": {
+            "/api/v1/offerings": {
+                "get": {
+                    "summary": "Offerings with their units and buffer days",
+                    "operationId": "listOfferings",
+                    "responses": {"200": _json(_ref("OfferingList"), "The active offerings")},
+                }
+            },
+            "/api/v1/availability": {
+                "get": {
+                    "summary": "One entry per day: free, held or booked",
+                    "operationId": "availability",
+                    "parameters": [
+                        {"name": "offering", "in": "query", "required": True,
+                         "schema": {"type": "string"}},
+                        {"name": "start", "in": "query", "required": True, "schema": DATE},
+                        {"name": "end", "in": "query", "required": True, "schema": DATE,
+                         "description": "Inclusive; at most 366 days after start."},
+                    ],
+                    "responses": {
+                        "200": _json(_ref("Availability"), "The days, in order"),
+                        "422": _json(_ref("FieldErrors"), "Invalid parameters"),
+                    },
+                }
+            },
+            "/api/v1/bookings": {
+                "post": {
+                    "summary": "Request dates; they are held until staff decide",
+                    "operationId": "requestBooking",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _ref("BookingRequest")}},
+                    },
+                    "responses": {
+                        "201": _json(_ref("BookingCreated"), "The dates are held"),
+                        "400": _json(_ref("Error"), "The body is not valid JSON"),
+                        "409": _json(_ref("DatesTaken"), "The dates are taken"),
+                        "413": _json(_ref("Error"), "The body is too large"),
+                        "415": _json(_ref("Error"), "The body is not application/json"),
+                        "422": _json(_ref("FieldErrors"), "Invalid fields"),
+                        "429": _json(_ref("Error"), "Too many requests; see Retry-After"),
+                    },
+                }
+            },
+            "/api/v1/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "operationId": "openapi",
+                    "responses": {"200": {"description": "The OpenAPI document",
+                                          "content": {"application/json": {}}}},
+                }
+            },
+        },
+        "components": {"schemas": _schemas()},
+    }
+
+
+def _schemas() -> dict[str, Any]:
+    text = {"type": "string"}
+    localized = {
+        "type": "object",
+        "required": ["fr", "en"],
+        "properties": {"fr": text, "en": text},
+    }
+    window = {"type": "object", "required": ["start", "end"],
+              "properties": {"start": DATE, "end": DATE}}
+    return {
+        "Error": ERROR,
+        "FieldErrors": FIELD_ERRORS,
+        "Offering": {
+            "type": "object",
+            "required": ["slug", "kind", "title", "description", "min_days", "max_days",
+                         "lead_days", "buffer_before_days", "buffer_after_days", "units"],
+            "properties": {
+                "slug": text,
+                "kind": {"type": "string", "enum": ["exhibition", "training"]},
+                "title": localized,
+                "description": localized,
+                "venue_setting": {"type": ["string", "null"], "enum": ["indoor", "outdoor", None]},
+                "min_days": {"type": "integer"},
+                "max_days": {"type": "integer"},
+                "lead_days": {"type": "integer"},
+                "buffer_before_days": {"type": "integer"},
+                "buffer_after_days": {"type": "integer"},
+                "units": {"type": "array", "items": {
+                    "type": "object", "required": ["id", "name"],
+                    "properties": {"id": {"type": "integer"}, "name": text}}},
+            },
+        },
+        "OfferingList": {
+            "type": "object",
+            "required": ["offerings"],
+            "properties": {"offerings": {"type": "array", "items": _ref("Offering")}},
+        },
+        "Availability": {
+            "type": "object",
+            "required": ["offering", "days"],
+            "properties": {
+                "offering": text,
+                "days": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["date", "status", "bookable"],
+                    "properties": {
+                        "date": DATE,
+                        "status": {"type": "string", "enum": ["free", "held", "booked"]},
+                        "bookable": {"type": "boolean", "description":
+                                     "Free, and far enough ahead for the offering's lead time"},
+                    },
+                }},
+            },
+        },
+        "BookingRequest": {
+            "type": "object",
+            "required": ["offering", "start", "end", "organization", "contact_name", "email",
+                         "phone", "venue", "address", "city", "audience", "language"],
+            "properties": {
+                "offering": text,
+                "start": DATE,
+                "end": DATE,
+                "organization": {"type": "string", "maxLength": 200},
+                "contact_name": {"type": "string", "maxLength": 200},
+                "email": {"type": "string", "format": "email"},
+                "phone": text,
+                "venue": {"type": "string", "maxLength": 200},
+                "address": {"type": "string", "maxLength": 300},
+                "city": {"type": "string", "maxLength": 120},
+                "audience": {"type": "integer", "minimum": 1, "maximum": 100000},
+                "language": {"type": "string", "enum": ["fr", "en"]},
+                "notes": {"type": "string", "maxLength": 2000},
+                "wall_metres": {"type": "integer", "minimum": 1, "maximum": 1000,
+                                "description": "Exhibitions only, required there"},
+                "venue_setting": {"type": "string", "enum": ["indoor", "outdoor"],
+                                  "description": "Exhibitions only, required there"},
+                "secure_storage": {"type": "boolean",
+                                   "description": "Exhibitions only, required there"},
+            },
+        },
+        "BookingCreated": {
+            "type": "object",
+            "required": ["reference", "status", "offering", "start", "end", "manage_url"],
+            "properties": {
+                "reference": {"type": "string", "example": "AMB-2027-0042"},
+                "status": {"type": "string", "enum": ["requested"]},
+                "offering": text,
+                "start": DATE,
+                "end": DATE,
+                "manage_url": {"type": "string", "format": "uri"},
+            },
+        },
+        "DatesTaken": {
+            "type": "object",
+            "required": ["error", "next_available"],
+            "properties": {"error": text, "next_available": {"type": "array", "items": window}},
+        },
+    }

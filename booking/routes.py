@@ -1,0 +1,182 @@
+"""The union's pages: offerings, availability calendar, request form, private booking page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from booking import notify, service
+from booking.availability import free_unit_id, next_windows
+from booking.errors import (
+    BookingNotFound,
+    CannotCancel,
+    DatesTaken,
+    InvalidBooking,
+    UnknownOffering,
+)
+from booking.forms import BookingForm
+from booking.ics import booking_calendar
+from booking.month import InvalidMonth, month_view, parse_month
+from booking.models import Offering
+from core.database import get_session
+from core.i18n import current_language, localized
+from core.limits import booking_limit, limiter
+from core.web import render_page_or_fragment
+
+blueprint = Blueprint("booking", __name__)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _offering_or_404(slug: str) -> Offering:
+    try:
+        return service.offering_by_slug(get_session(), slug)
+    except UnknownOffering:
+        abort(404)
+
+
+def manage_url(token: str) -> str:
+    public = current_app.config["PUBLIC_URL"]
+    path = url_for("booking.manage", token=token)
+    return f"{public}{path}" if public else url_for("booking.manage", token=token, _external=True)
+
+
+@blueprint.get("/")
+def index() -> str:
+    session = get_session()
+    today = service.today_in_montreal()
+    offerings = service.active_offerings(session)
+    windows = {
+        offering.id: next_windows(session, offering, offering.min_days, today, today)
+        for offering in offerings
+    }
+    return render_template("booking/index.html", offerings=offerings, windows=windows)
+
+
+@blueprint.get("/offerings/<slug>")
+def offering(slug: str) -> str:
+    offering = _offering_or_404(slug)
+    today = service.today_in_montreal()
+    try:
+        first = parse_month(request.args.get("month"), today)
+    except InvalidMonth:
+        abort(400)
+    view = month_view(get_session(), offering, first, today)
+    return render_page_or_fragment(
+        "booking/offering.html", "partials/_calendar.html", "calendar",
+        offering=offering, month=view,
+    )
+
+
+@blueprint.route("/book/<slug>", methods=["GET", "POST"])
+@limiter.limit(booking_limit, methods=["POST"])
+def book(slug: str) -> Response | tuple[str, int] | str:
+    offering = _offering_or_404(slug)
+    form = BookingForm(request.form if request.method == "POST" else request.args)
+    if request.method == "GET":
+        form.language.data = form.language.data or current_language()
+        return render_template("booking/book.html", offering=offering, form=form, check=None)
+    if form.is_spam:
+        return render_template("booking/book.html", offering=offering, form=form, check=None,
+                               refused=True), 400
+    if not form.validate():
+        return render_template("booking/book.html", offering=offering, form=form, check=None), 422
+    session = get_session()
+    now = _now()
+    try:
+        held = service.hold_dates(session, form.to_request(slug), service.today_in_montreal(), now)
+    except InvalidBooking as error:
+        _attach_errors(form, error.errors)
+        return render_template("booking/book.html", offering=offering, form=form, check=None), 422
+    except DatesTaken as error:
+        check = {"free": False, "windows": error.next_available}
+        return render_template("booking/book.html", offering=offering, form=form, check=check,
+                               taken=True), 409
+    link = manage_url(held.manage_token)
+    notify.booking_requested(session, held.booking, link, now)
+    session.commit()
+    notify.deliver(session, now)
+    flash(_("Your request is received. Your dates are held until our team decides; "
+            "we sent a confirmation to %(email)s.", email=held.booking.email))
+    return redirect(url_for("booking.manage", token=held.manage_token), code=303)
+
+
+@blueprint.get("/book/<slug>/check")
+def check_dates(slug: str) -> str:
+    """The live answer under the date fields: free, or taken with the next free windows."""
+    offering = _offering_or_404(slug)
+    form = BookingForm(request.args, meta={"csrf": False})
+    return render_template("partials/_availability.html", offering=offering,
+                           check=_check(offering, form))
+
+
+def _check(offering: Offering, form: BookingForm) -> dict | None:
+    if not (form.start.validate(form) and form.end.validate(form)):
+        return None
+    start, end = form.start.data, form.end.data
+    today = service.today_in_montreal()
+    errors = service.date_errors(offering, start, end, today)
+    if errors:
+        return {"free": False, "errors": list(errors.values()), "windows": []}
+    session = get_session()
+    if free_unit_id(session, offering, start, end) is not None:
+        return {"free": True}
+    days = (end - start).days + 1
+    return {"free": False, "windows": next_windows(session, offering, days, start, today)}
+
+
+def _attach_errors(form: BookingForm, errors: dict[str, str]) -> None:
+    for name, message in errors.items():
+        form[name].errors = [*form[name].errors, message]
+
+
+@blueprint.get("/bookings/<token>")
+def manage(token: str) -> Response:
+    booking = _booking_or_404(token)
+    response = Response(render_template("booking/manage.html", booking=booking, token=token))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.route("/bookings/<token>/cancel", methods=["GET", "POST"])
+def cancel(token: str) -> Response | str:
+    booking = _booking_or_404(token)
+    if request.method == "GET":
+        return render_template("booking/cancel.html", booking=booking, token=token)
+    session = get_session()
+    now = _now()
+    try:
+        booking = service.cancel_booking(session, token, now)
+    except CannotCancel:
+        session.rollback()
+        flash(_("This request can no longer be cancelled."))
+        return redirect(url_for("booking.manage", token=token), code=303)
+    notify.booking_cancelled(session, booking, now)
+    session.commit()
+    notify.deliver(session, now)
+    flash(_("Your request is cancelled and its dates are free again."))
+    return redirect(url_for("booking.manage", token=token), code=303)
+
+
+@blueprint.get("/bookings/<token>/calendar.ics")
+def calendar_file(token: str) -> Response:
+    booking = _booking_or_404(token)
+    content = booking_calendar(booking, localized(booking.offering, "title"), manage_url(token),
+                               _now())
+    return Response(
+        content,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="{booking.reference}.ics"'},
+    )
+
+
+def _booking_or_404(token: str):  # type: ignore[no-untyped-def]
+    try:
+        return service.booking_by_token(get_session(), token)
+    except BookingNotFound:
+        abort(404)

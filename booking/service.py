@@ -1,0 +1,253 @@
+"""The booking rules: hold dates for a union, cancel, and find offerings and bookings.
+
+Functions take a session and plain values and raise the errors of booking.errors.
+A function that writes leaves its transaction open for the caller to add what belongs
+with it (the outbox messages) and commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Optional
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from booking.availability import (
+    blocked_range,
+    earliest_start,
+    free_unit_id,
+    next_windows,
+)
+from booking.errors import (
+    BookingNotFound,
+    CannotCancel,
+    DatesTaken,
+    InvalidBooking,
+    UnknownOffering,
+)
+from booking.models import SETTINGS, Booking, Offering
+from core.database import begin_write
+
+MONTREAL = ZoneInfo("America/Montreal")
+# Requests are taken up to this far ahead; it also keeps date arithmetic far from year 9999.
+BOOKING_HORIZON_DAYS = 3 * 366
+OVERLAP_SQLSTATE = "23P01"  # PostgreSQL exclusion_violation
+OVERLAP_TRIGGER_MESSAGE = "booking_holds_overlap"
+
+
+def today_in_montreal() -> dt.date:
+    return dt.datetime.now(MONTREAL).date()
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    """What a union asks for, already parsed into plain values."""
+
+    offering: str
+    start: dt.date
+    end: dt.date
+    organization: str
+    contact_name: str
+    email: str
+    phone: str
+    venue: str
+    address: str
+    city: str
+    audience: int
+    language: str
+    notes: str = ""
+    wall_metres: Optional[int] = None
+    venue_setting: Optional[str] = None
+    secure_storage: Optional[bool] = None
+
+
+@dataclass(frozen=True)
+class HeldBooking:
+    booking: Booking
+    manage_token: str  # shown once, in the union's link; only its hash is stored
+
+
+def active_offerings(session: Session) -> list[Offering]:
+    return list(
+        session.scalars(
+            select(Offering)
+            .where(Offering.active.is_(True))
+            .order_by(Offering.position, Offering.id)
+            .options(selectinload(Offering.units))
+        )
+    )
+
+
+def offering_by_slug(session: Session, slug: str) -> Offering:
+    offering = session.scalar(
+        select(Offering)
+        .where(Offering.slug == slug, Offering.active.is_(True))
+        .options(selectinload(Offering.units))
+    )
+    if offering is None:
+        raise UnknownOffering(slug)
+    return offering
+
+
+def date_errors(
+    offering: Offering, start: dt.date, end: dt.date, today: dt.date
+) -> dict[str, str]:
+    """What is wrong with the dates alone, before looking at what is free."""
+    errors: dict[str, str] = {}
+    opens = earliest_start(offering, today)
+    if start < today:
+        errors["start"] = _l("This date is in the past.")
+    elif start < opens:
+        errors["start"] = _l(
+            "Requests must be made %(days)s days ahead: the earliest start is %(date)s.",
+            days=offering.lead_days,
+            date=opens.isoformat(),
+        )
+    elif start > today + dt.timedelta(days=BOOKING_HORIZON_DAYS):
+        errors["start"] = _l("We take requests up to three years ahead.")
+    if end < start:
+        errors["end"] = _l("The end date must be on or after the start date.")
+    else:
+        days = (end - start).days + 1
+        if days < offering.min_days:
+            errors["end"] = _l(
+                "This offering is booked for at least %(days)s days.", days=offering.min_days
+            )
+        elif days > offering.max_days:
+            errors["end"] = _l(
+                "This offering is booked for at most %(days)s days.", days=offering.max_days
+            )
+    return errors
+
+
+def venue_errors(offering: Offering, request: BookingRequest) -> dict[str, str]:
+    """The questions a touring exhibition asks of a venue."""
+    if not offering.is_exhibition:
+        return {}
+    errors: dict[str, str] = {}
+    if request.wall_metres is None:
+        errors["wall_metres"] = _l("Tell us how many metres of wall the portraits can hang on.")
+    if request.venue_setting not in SETTINGS:
+        errors["venue_setting"] = _l("Tell us whether the venue is indoor or outdoor.")
+    elif offering.venue_setting and request.venue_setting != offering.venue_setting:
+        errors["venue_setting"] = (
+            _l("This set is made for indoor venues; the outdoor set fits an outdoor venue.")
+            if offering.venue_setting == "indoor"
+            else _l("This set is made for outdoor venues; the indoor set fits an indoor venue.")
+        )
+    if request.secure_storage is None:
+        errors["secure_storage"] = _l("Tell us whether the crates can be stored securely.")
+    return errors
+
+
+def hold_dates(
+    session: Session, request: BookingRequest, today: dt.date, now: dt.datetime
+) -> HeldBooking:
+    """Hold the requested dates on the first free unit, or refuse with the next windows.
+
+    The database has the last word: on PostgreSQL an exclusion constraint refuses a hold
+    that overlaps another on the same unit, and this function then tries the next unit;
+    on SQLite the write transaction holds the database lock from the first read."""
+    offering = offering_by_slug(session, request.offering)
+    errors = date_errors(offering, request.start, request.end, today) | venue_errors(
+        offering, request
+    )
+    if errors:
+        raise InvalidBooking(errors)
+    blocked = blocked_range(offering, request.start, request.end)
+    for _attempt in range(len(offering.units) + 1):
+        begin_write(session)
+        unit_id = free_unit_id(session, offering, request.start, request.end)
+        if unit_id is None:
+            break
+        token = secrets.token_urlsafe(32)
+        booking = _new_booking(offering, unit_id, request, blocked.start, blocked.end, token, now)
+        session.add(booking)
+        try:
+            session.flush()
+        except IntegrityError as error:
+            session.rollback()
+            if not _is_overlap(error):
+                raise
+            continue
+        booking.reference = f"AMB-{now.year}-{booking.id:04d}"
+        session.flush()
+        return HeldBooking(booking, token)
+    session.rollback()
+    days = (request.end - request.start).days + 1
+    raise DatesTaken(next_windows(session, offering, days, request.start, today))
+
+
+def _new_booking(
+    offering: Offering,
+    unit_id: int,
+    request: BookingRequest,
+    blocked_start: dt.date,
+    blocked_end: dt.date,
+    token: str,
+    now: dt.datetime,
+) -> Booking:
+    exhibition = offering.is_exhibition
+    return Booking(
+        offering_id=offering.id,
+        unit_id=unit_id,
+        start_date=request.start,
+        end_date=request.end,
+        blocked_start=blocked_start,
+        blocked_end=blocked_end,
+        status="requested",
+        organization=request.organization,
+        contact_name=request.contact_name,
+        email=request.email,
+        phone=request.phone,
+        venue=request.venue,
+        address=request.address,
+        city=request.city,
+        audience=request.audience,
+        language=request.language,
+        notes=request.notes,
+        wall_metres=request.wall_metres if exhibition else None,
+        venue_setting=request.venue_setting if exhibition else None,
+        secure_storage=request.secure_storage if exhibition else None,
+        manage_token_hash=hash_token(token),
+        created_at=now,
+    )
+
+
+def _is_overlap(error: IntegrityError) -> bool:
+    original = error.orig
+    return (
+        getattr(original, "sqlstate", None) == OVERLAP_SQLSTATE
+        or OVERLAP_TRIGGER_MESSAGE in str(original)
+    )
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def booking_by_token(session: Session, token: str) -> Booking:
+    if not token or len(token) > 200:
+        raise BookingNotFound()
+    booking = session.scalar(select(Booking).where(Booking.manage_token_hash == hash_token(token)))
+    if booking is None:
+        raise BookingNotFound()
+    return booking
+
+
+def cancel_booking(session: Session, token: str, now: dt.datetime) -> Booking:
+    """The union withdraws its request or booking; its dates are free again at once."""
+    begin_write(session)
+    booking = booking_by_token(session, token)
+    if not booking.holds_dates:
+        raise CannotCancel()
+    booking.status = "cancelled"
+    booking.cancelled_at = now
+    session.flush()
+    return booking

@@ -1,0 +1,98 @@
+"""The database: declarative base, engine set-up per dialect, and the request-scoped session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+WRITE = "ambulante_write"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        _serialize_sqlite_writes(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _serialize_sqlite_writes(engine: Engine) -> None:
+    """pysqlite's own transaction handling is switched off so that a write transaction
+    starts with BEGIN IMMEDIATE: it takes the write lock before reading, so two processes
+    can never both read "free" and then both insert (SQLAlchemy's SQLite dialect recipe)."""
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):  # type: ignore[no-untyped-def]
+        immediate = connection.get_execution_options().get(WRITE)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's next transaction as a write transaction.
+
+    On SQLite it takes the database's write lock at once (other writers wait on the busy
+    timeout); elsewhere it is an ordinary transaction guarded by the schema's constraints.
+    Anything the session was doing before is committed first: a read transaction must not
+    be upgraded to a write one, SQLite would refuse it under contention."""
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options={WRITE: True})
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["ambulante_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    app.extensions["ambulante_engine"] = engine
+    app.teardown_appcontext(_close_session)
+
+
+def engine_of(app: Flask) -> Engine:
+    return app.extensions["ambulante_engine"]
+
+
+def get_session() -> Session:
+    """The session of the current request (or app context), opened on first use."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["ambulante_sessionmaker"]()
+    return g.db_session
+
+
+@contextmanager
+def session_for(app: Flask) -> Iterator[Session]:
+    """A session outside any request (start-up, commands, benchmarks)."""
+    with app.extensions["ambulante_sessionmaker"]() as session:
+        yield session
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def database_answers(session: Session) -> bool:
+    try:
+        session.execute(text("SELECT 1"))
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not healthy"
+        session.rollback()
+        return False

@@ -1,0 +1,102 @@
+"""What every page shares: fragment-or-page rendering, security headers, error pages."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.wrappers import Response
+
+from core.limits import seconds_until_retry
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'self'; object-src 'none'; "
+    "frame-ancestors 'none'"
+)
+
+ERROR_MESSAGES = {
+    400: _l("The request could not be understood. Please check what you sent and try again."),
+    404: _l("This page does not exist, or the link is no longer valid."),
+    405: _l("This address does not accept that kind of request."),
+    409: _l("Those dates are no longer free."),
+    413: _l("What you sent is too large."),
+    422: _l("Some of what you sent is not valid."),
+    429: _l("Too many requests from your address. Please try again later."),
+    500: _l("Something went wrong on our side. Nothing was changed; please try again."),
+}
+CSRF_MESSAGE = _l("This form has expired. Please reload the page and send it again.")
+
+log = logging.getLogger(__name__)
+
+
+def render_page_or_fragment(
+    page: str, fragment: str, fragment_target: str, **context: Any
+) -> str:
+    """The fragment when HTMX asks for the element it targets, the whole page otherwise
+    (a first visit, a reload, a browser without JavaScript, a boosted navigation)."""
+    wants_fragment = (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-Target") == fragment_target
+    )
+    return render_template(fragment if wants_fragment else page, **context)
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, message: str, **extra: Any) -> tuple[Response | str, int]:
+    if is_api_request():
+        return jsonify(error=str(message), **extra), status
+    return render_template("core/error.html", status=status, message=message, **extra), status
+
+
+def _on_http_error(error: HTTPException) -> Any:
+    status = error.code or 500
+    if status == 429:
+        return _on_rate_limited(error)
+    message = ERROR_MESSAGES.get(status, error.description or "")
+    return error_response(status, message)
+
+
+def _on_rate_limited(error: HTTPException) -> Any:
+    retry_after = seconds_until_retry()
+    response, status = error_response(429, ERROR_MESSAGES[429], retry_after=retry_after)
+    if not isinstance(response, Response):
+        response = Response(response, mimetype="text/html")
+    response.headers["Retry-After"] = str(retry_after)
+    return response, status
+
+
+def _on_csrf_error(_error: CSRFError) -> Any:
+    return error_response(400, CSRF_MESSAGE)
+
+
+def _on_unexpected_error(error: Exception) -> Any:
+    if isinstance(error, HTTPException):
+        return _on_http_error(error)
+    log.exception("unexpected error", exc_info=error)
+    return error_response(500, ERROR_MESSAGES[500])
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    if response.mimetype == "text/html":
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, _on_csrf_error)
+    app.register_error_handler(HTTPException, _on_http_error)
+    app.register_error_handler(InternalServerError, _on_unexpected_error)
+    app.register_error_handler(Exception, _on_unexpected_error)
+    app.after_request(_security_headers)
