@@ -9,6 +9,7 @@ from wtforms import (
     EmailField,
     IntegerField,
     RadioField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -80,7 +81,10 @@ class BookingForm(FlaskForm):
     )
     language = SelectField(
         _l("Language for our messages"),
-        choices=[("fr", "Français"), ("en", "English")],
+        choices=[
+            SelectChoice("fr", "Français", render_kw={"lang": "fr"}),
+            SelectChoice("en", "English", render_kw={"lang": "en"}),
+        ],
         validators=[InputRequired(message=REQUIRED)],
     )
     notes = TextAreaField(
@@ -98,12 +102,12 @@ class BookingForm(FlaskForm):
     )
     venue_setting = RadioField(
         _l("The venue is"),
-        choices=[("indoor", _l("Indoor")), ("outdoor", _l("Outdoor"))],
+        choices=[SelectChoice("indoor", _l("Indoor")), SelectChoice("outdoor", _l("Outdoor"))],
         validate_choice=False,  # checked by the booking rules, which know the offering
     )
     secure_storage = RadioField(
         _l("Can the crates be stored in a locked room?"),
-        choices=[("yes", _l("Yes")), ("no", _l("No"))],
+        choices=[SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))],
         validate_choice=False,
     )
     # Hidden from people (CSS and aria-hidden); a bot that fills every field fills this one.

@@ -62,6 +62,8 @@ def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["ambulante_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
     app.extensions["ambulante_engine"] = engine
+    # Closed after each request, and after any app context used outside requests.
+    app.teardown_request(_close_session)
     app.teardown_appcontext(_close_session)
 
 

@@ -65,12 +65,8 @@ def _on_http_error(error: HTTPException) -> Any:
 
 
 def _on_rate_limited(error: HTTPException) -> Any:
-    retry_after = seconds_until_retry()
-    response, status = error_response(429, ERROR_MESSAGES[429], retry_after=retry_after)
-    if not isinstance(response, Response):
-        response = Response(response, mimetype="text/html")
-    response.headers["Retry-After"] = str(retry_after)
-    return response, status
+    # Flask-Limiter adds the Retry-After header itself; the page and the JSON say the same.
+    return error_response(429, ERROR_MESSAGES[429], retry_after=seconds_until_retry())
 
 
 def _on_csrf_error(_error: CSRFError) -> Any:

@@ -35,7 +35,8 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def session(app: Flask) -> Iterator[Any]:
-    with app.app_context(), session_for(app) as db_session:
+    """A session of the test's own, outside any request (like a staff script would have)."""
+    with session_for(app) as db_session:
         yield db_session
 
 
@@ -102,3 +103,23 @@ def csrf_token(client: FlaskClient, url: str) -> str:
 
 def post_form(client: FlaskClient, url: str, data: dict[str, str], **kwargs: Any):
     return client.post(url, data={**data, "csrf_token": csrf_token(client, url)}, **kwargs)
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    """The test PostgreSQL database, emptied to a bare public schema; skips without one."""
+    if not TEST_DATABASE_URL:
+        pytest.skip("AMBULANTE_TEST_DATABASE_URL is not set")
+    from sqlalchemy import create_engine, text
+
+    # Bounded waits: a server left holding locks fails the test instead of hanging it.
+    engine = create_engine(TEST_DATABASE_URL, connect_args={
+        "connect_timeout": 10, "options": "-c lock_timeout=10s"})
+    try:
+        with engine.begin() as connection:
+            # Drops the btree_gist extension too; the migration creates it again.
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
+    return TEST_DATABASE_URL

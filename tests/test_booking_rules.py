@@ -1,0 +1,150 @@
+"""The booking rules, as staff and unions live them: holds, buffers, units, blackouts, lead time."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from booking.availability import day_states, next_windows
+from booking.errors import CannotCancel, DatesTaken, InvalidBooking
+from booking.models import Blackout, Booking
+from booking.service import cancel_booking, offering_by_slug
+from tests.conftest import days_from_today, hold
+
+D = dt.timedelta
+
+
+def test_union_gets_a_free_unit_and_a_readable_reference(session):
+    held = hold(session, start=days_from_today(60))
+    booking = held.booking
+    assert booking.status == "requested"
+    assert booking.reference.startswith(f"AMB-{dt.date.today().year}-")
+    assert booking.unit.name == "Caisse A"
+    assert booking.manage_token_hash != held.manage_token  # only the hash is stored
+
+
+def test_second_union_gets_the_second_crate_and_a_third_is_refused(session):
+    start = days_from_today(60)
+    first = hold(session, start=start).booking
+    second = hold(session, start=start).booking
+    assert {first.unit.name, second.unit.name} == {"Caisse A", "Caisse B"}
+    with pytest.raises(DatesTaken) as refused:
+        hold(session, start=start)
+    assert refused.value.next_available, "a refusal always offers other windows"
+
+
+def test_transit_days_around_a_booking_stay_free(session):
+    # The outdoor set has one unit and 3 days of installation before and after a booking:
+    # the next booking may start once 3 (after) + 3 (before) days have passed.
+    first = days_from_today(90)
+    last = first + D(9)
+    hold(session, offering="expo-exterieure", start=first, end=last)
+    too_close = last + D(6)
+    with pytest.raises(DatesTaken):
+        hold(session, offering="expo-exterieure", start=too_close, end=too_close + D(9))
+    just_right = last + D(7)
+    booked = hold(session, offering="expo-exterieure", start=just_right, end=just_right + D(9))
+    assert booked.booking.blocked_start == last + D(4)
+
+
+def test_requested_dates_are_held_until_staff_decide(session, today):
+    start = days_from_today(60)
+    hold(session, offering="formation-bd-textile", start=start, end=start)
+    hold(session, offering="formation-bd-textile", start=start, end=start)
+    offering = offering_by_slug(session, "formation-bd-textile")
+    [day] = day_states(session, offering, start, start, today)
+    assert day.status == "held"
+    assert not day.bookable
+
+
+def test_confirmed_bookings_show_as_booked(session, today):
+    start = days_from_today(60)
+    for _ in range(2):
+        held = hold(session, offering="formation-bd-textile", start=start, end=start)
+        held.booking.status = "confirmed"
+    session.commit()
+    offering = offering_by_slug(session, "formation-bd-textile")
+    assert day_states(session, offering, start, start, today)[0].status == "booked"
+
+
+def test_cancelling_frees_the_dates_at_once(session):
+    start = days_from_today(60)
+    held = hold(session, offering="expo-exterieure", start=start, end=start + D(9))
+    with pytest.raises(DatesTaken):
+        hold(session, offering="expo-exterieure", start=start, end=start + D(9))
+    cancel_booking(session, held.manage_token, dt.datetime.now(dt.UTC))
+    session.commit()
+    again = hold(session, offering="expo-exterieure", start=start, end=start + D(9))
+    assert again.booking.status == "requested"
+
+
+def test_a_cancelled_request_cannot_be_cancelled_twice(session):
+    held = hold(session)
+    cancel_booking(session, held.manage_token, dt.datetime.now(dt.UTC))
+    session.commit()
+    with pytest.raises(CannotCancel):
+        cancel_booking(session, held.manage_token, dt.datetime.now(dt.UTC))
+
+
+def test_an_offering_blackout_blocks_every_unit(session):
+    offering = offering_by_slug(session, "formation-bd-textile")
+    day = days_from_today(60)
+    session.add(Blackout(offering_id=offering.id, start_date=day, end_date=day, reason="Congé"))
+    session.commit()
+    with pytest.raises(DatesTaken) as refused:
+        hold(session, offering="formation-bd-textile", start=day, end=day)
+    assert refused.value.next_available[0].start == day + D(1)
+
+
+def test_a_unit_blackout_leaves_the_other_unit_bookable(session):
+    offering = offering_by_slug(session, "formation-bd-textile")
+    day = days_from_today(60)
+    team_one = offering.units[0]
+    session.add(Blackout(unit_id=team_one.id, start_date=day, end_date=day, reason="Vacances"))
+    session.commit()
+    booking = hold(session, offering="formation-bd-textile", start=day, end=day).booking
+    assert booking.unit_id == offering.units[1].id
+
+
+def test_next_windows_have_the_same_length_and_skip_taken_dates(session, today):
+    start = days_from_today(60)
+    hold(session, offering="expo-exterieure", start=start, end=start + D(13))
+    offering = offering_by_slug(session, "expo-exterieure")
+    windows = next_windows(session, offering, 10, start, today)
+    assert len(windows) == 3
+    assert all(window.days == 10 for window in windows)
+    # the first free start is after the booking, its 3 days after and the next 3 before
+    assert windows[0].start == start + D(13) + D(7)
+    assert windows[0].start < windows[1].start < windows[2].start
+
+
+@pytest.mark.parametrize(
+    ("offset", "length", "field"),
+    [
+        (-1, 5, "start"),  # in the past
+        (10, 5, "start"),  # inside the 21-day lead time
+        (60, 1, "end"),  # shorter than 3 days
+        (60, 50, "end"),  # longer than 42 days
+        (2000, 5, "start"),  # more than three years ahead
+    ],
+)
+def test_rules_refuse_dates_outside_what_the_offering_allows(session, offset, length, field):
+    start = days_from_today(offset)
+    with pytest.raises(InvalidBooking) as refused:
+        hold(session, start=start, end=start + D(length - 1))
+    assert field in refused.value.errors
+    assert session.scalar(select(Booking.id)) is None
+
+
+def test_indoor_set_is_not_sent_to_an_outdoor_venue(session):
+    with pytest.raises(InvalidBooking) as refused:
+        hold(session, venue_setting="outdoor")
+    assert "venue_setting" in refused.value.errors
+
+
+def test_training_does_not_ask_the_exhibition_questions(session):
+    start = days_from_today(60)
+    booking = hold(session, offering="formation-bd-textile", start=start, end=start).booking
+    assert booking.wall_metres is None
