@@ -15,8 +15,7 @@ def main() -> None:
     args = parser.parse_args()
     app = create_app()
     base = f"http://{args.host}:{args.port}"
-    print(f"Ambulante is serving on {base}/  (JSON API: {base}/api/v1/offerings)",
-          flush=True)
+    print(f"Ambulante is serving on {base}/  (JSON API: {base}/api/v1/offerings)", flush=True)
     serve(app, host=args.host, port=args.port, threads=args.threads)
 
 

@@ -23,8 +23,20 @@ from core.limits import booking_limit, limiter
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_AVAILABILITY_DAYS = 366
-TEXT_FIELDS = ("start", "end", "organization", "contact_name", "email", "phone", "venue",
-               "address", "city", "language", "notes", "venue_setting")
+TEXT_FIELDS = (
+    "start",
+    "end",
+    "organization",
+    "contact_name",
+    "email",
+    "phone",
+    "venue",
+    "address",
+    "city",
+    "language",
+    "notes",
+    "venue_setting",
+)
 WHOLE_NUMBER_FIELDS = ("audience", "wall_metres")
 YES_NO_FIELDS = ("secure_storage",)
 
@@ -76,7 +88,9 @@ def availability() -> Reply:
         if end < start:
             errors["end"] = _("The end date must be on or after the start date.")
         elif (end - start).days >= MAX_AVAILABILITY_DAYS:
-            errors["end"] = _("Ask for at most %(days)s days at a time.", days=MAX_AVAILABILITY_DAYS)
+            errors["end"] = _(
+                "Ask for at most %(days)s days at a time.", days=MAX_AVAILABILITY_DAYS
+            )
     if errors or offering is None or start is None or end is None:
         return _errors(errors)
     days = day_states(session, offering, start, end, service.today_in_montreal())
@@ -97,7 +111,11 @@ def _parse_date(value: str | None, field: str, errors: dict[str, Any]) -> dt.dat
         parsed = dt.date.fromisoformat(value)
     except ValueError:
         parsed = None
-    if parsed is None or len(value) != 10 or not dt.date(2000, 1, 1) <= parsed <= dt.date(2200, 1, 1):
+    if (
+        parsed is None
+        or len(value) != 10
+        or not dt.date(2000, 1, 1) <= parsed <= dt.date(2200, 1, 1)
+    ):
         errors[field] = _("Enter a date as YYYY-MM-DD.")
         return None
     return parsed
@@ -117,9 +135,9 @@ def create_booking() -> Reply:
     if type_errors:
         return _errors(type_errors)
     form = BookingForm(_as_form_data(body), meta={"csrf": False})
-    errors: dict[str, Any] = {} if form.validate() else {
-        name: messages[0] for name, messages in form.errors.items()
-    }
+    errors: dict[str, Any] = (
+        {} if form.validate() else {name: messages[0] for name, messages in form.errors.items()}
+    )
     if not isinstance(body.get("offering"), str) or not body.get("offering"):
         errors["offering"] = _("This field is required.")
     if errors:
@@ -127,15 +145,17 @@ def create_booking() -> Reply:
     session = get_session()
     now = dt.datetime.now(dt.UTC)
     try:
-        held = service.hold_dates(session, form.to_request(body["offering"]),
-                                  service.today_in_montreal(), now)
+        held = service.hold_dates(
+            session, form.to_request(body["offering"]), service.today_in_montreal(), now
+        )
     except UnknownOffering:
         return _errors({"offering": _("Unknown offering.")})
     except InvalidBooking as error:
         return _errors(error.errors)
     except DatesTaken as error:
-        windows = [{"start": w.start.isoformat(), "end": w.end.isoformat()}
-                   for w in error.next_available]
+        windows = [
+            {"start": w.start.isoformat(), "end": w.end.isoformat()} for w in error.next_available
+        ]
         return jsonify(error=_("Those dates are no longer free."), next_available=windows), 409
     link = manage_url(held.manage_token)
     notify.booking_requested(session, held.booking, link, now)

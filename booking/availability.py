@@ -112,9 +112,7 @@ def _holds_touching(unit_ids: list[int], first: dt.date, last: dt.date):  # type
     return union_all(starting_inside, reaching_in)
 
 
-def free_unit_id(
-    session: Session, offering: Offering, start: dt.date, end: dt.date
-) -> int | None:
+def free_unit_id(session: Session, offering: Offering, start: dt.date, end: dt.date) -> int | None:
     """The first unit (in the offering's order) whose blocked range would be free."""
     needed = blocked_range(offering, start, end)
     for unit_id, blocks in blocks_by_unit(session, offering, needed.start, needed.end).items():

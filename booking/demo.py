@@ -91,8 +91,7 @@ def seed_demo_offerings(session: Session) -> bool:
         fields = {key: value for key, value in data.items() if key != "units"}
         offering = Offering(**fields, position=position, active=True)
         offering.units = [
-            Unit(name=name, position=index, active=True)
-            for index, name in enumerate(data["units"])
+            Unit(name=name, position=index, active=True) for index, name in enumerate(data["units"])
         ]
         session.add(offering)
     try:

@@ -74,9 +74,7 @@ class BookingForm(FlaskForm):
         _l("Expected audience (people)"),
         validators=[
             InputRequired(message=REQUIRED),
-            NumberRange(
-                min=1, max=MAX_AUDIENCE, message=_l("Enter a number from 1 to %(max)s.")
-            ),
+            NumberRange(min=1, max=MAX_AUDIENCE, message=_l("Enter a number from 1 to %(max)s.")),
         ],
     )
     language = SelectField(

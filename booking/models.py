@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
 
 from sqlalchemy import (
     CheckConstraint,
@@ -55,7 +54,7 @@ class Offering(Base):
     title_en: Mapped[str] = mapped_column(String(200))
     description_fr: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str] = mapped_column(Text, default="")
-    venue_setting: Mapped[Optional[str]] = mapped_column(String(10))
+    venue_setting: Mapped[str | None] = mapped_column(String(10))
     buffer_before_days: Mapped[int] = mapped_column(Integer, default=0)
     buffer_after_days: Mapped[int] = mapped_column(Integer, default=0)
     min_days: Mapped[int] = mapped_column(Integer, default=1)
@@ -106,7 +105,7 @@ class Booking(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    reference: Mapped[Optional[str]] = mapped_column(String(20), unique=True)
+    reference: Mapped[str | None] = mapped_column(String(20), unique=True)
     offering_id: Mapped[int] = mapped_column(ForeignKey("offerings.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     start_date: Mapped[dt.date] = mapped_column(Date)
@@ -124,15 +123,15 @@ class Booking(Base):
     audience: Mapped[int] = mapped_column(Integer)
     language: Mapped[str] = mapped_column(String(2))
     notes: Mapped[str] = mapped_column(Text, default="")
-    wall_metres: Mapped[Optional[int]] = mapped_column(Integer)
-    venue_setting: Mapped[Optional[str]] = mapped_column(String(10))
-    secure_storage: Mapped[Optional[bool]]
+    wall_metres: Mapped[int | None] = mapped_column(Integer)
+    venue_setting: Mapped[str | None] = mapped_column(String(10))
+    secure_storage: Mapped[bool | None]
     manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    decided_by: Mapped[Optional[str]] = mapped_column(String(200))
-    decided_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
-    decision_message: Mapped[Optional[str]] = mapped_column(Text)
-    cancelled_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_message: Mapped[str | None] = mapped_column(Text)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     offering: Mapped[Offering] = relationship()
     unit: Mapped[Unit] = relationship()
@@ -151,17 +150,15 @@ class Blackout(Base):
 
     __tablename__ = "blackouts"
     __table_args__ = (
-        CheckConstraint(
-            "(unit_id IS NULL) <> (offering_id IS NULL)", name="blackout_one_target"
-        ),
+        CheckConstraint("(unit_id IS NULL) <> (offering_id IS NULL)", name="blackout_one_target"),
         CheckConstraint("end_date >= start_date", name="blackout_dates"),
         Index("ix_blackouts_offering_end", "offering_id", "end_date"),
         Index("ix_blackouts_unit_end", "unit_id", "end_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    offering_id: Mapped[Optional[int]] = mapped_column(ForeignKey("offerings.id"))
-    unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("units.id"))
+    offering_id: Mapped[int | None] = mapped_column(ForeignKey("offerings.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     start_date: Mapped[dt.date] = mapped_column(Date)
     end_date: Mapped[dt.date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(300), default="")

@@ -16,8 +16,14 @@ from core import outbox
 from core.i18n import localized
 
 
-def _queue(session: Session, recipient: str, subject: str, body: str, now: dt.datetime,
-           attachments: list[tuple[str, str, bytes]] | None = None) -> None:
+def _queue(
+    session: Session,
+    recipient: str,
+    subject: str,
+    body: str,
+    now: dt.datetime,
+    attachments: list[tuple[str, str, bytes]] | None = None,
+) -> None:
     config = current_app.config
     message = outbox.compose(
         sender=config["MAIL_FROM"],
@@ -49,10 +55,16 @@ def booking_requested(
         _queue(
             session,
             current_app.config["STAFF_EMAIL"],
-            _("New request %(reference)s: %(organization)s",
-              reference=booking.reference, organization=booking.organization),
-            render_template("booking/email/staff_requested.txt", booking=booking,
-                            title=localized(booking.offering, "title")),
+            _(
+                "New request %(reference)s: %(organization)s",
+                reference=booking.reference,
+                organization=booking.organization,
+            ),
+            render_template(
+                "booking/email/staff_requested.txt",
+                booking=booking,
+                title=localized(booking.offering, "title"),
+            ),
             now,
         )
 
@@ -62,10 +74,16 @@ def booking_cancelled(session: Session, booking: Booking, now: dt.datetime) -> N
         _queue(
             session,
             current_app.config["STAFF_EMAIL"],
-            _("Request %(reference)s cancelled by %(organization)s",
-              reference=booking.reference, organization=booking.organization),
-            render_template("booking/email/staff_cancelled.txt", booking=booking,
-                            title=localized(booking.offering, "title")),
+            _(
+                "Request %(reference)s cancelled by %(organization)s",
+                reference=booking.reference,
+                organization=booking.organization,
+            ),
+            render_template(
+                "booking/email/staff_cancelled.txt",
+                booking=booking,
+                title=localized(booking.offering, "title"),
+            ),
             now,
         )
 

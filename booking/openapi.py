@@ -50,11 +50,20 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "One entry per day: free, held or booked",
                     "operationId": "availability",
                     "parameters": [
-                        {"name": "offering", "in": "query", "required": True,
-                         "schema": {"type": "string"}},
+                        {
+                            "name": "offering",
+                            "in": "query",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        },
                         {"name": "start", "in": "query", "required": True, "schema": DATE},
-                        {"name": "end", "in": "query", "required": True, "schema": DATE,
-                         "description": "Inclusive; at most 366 days after start."},
+                        {
+                            "name": "end",
+                            "in": "query",
+                            "required": True,
+                            "schema": DATE,
+                            "description": "Inclusive; at most 366 days after start.",
+                        },
                     ],
                     "responses": {
                         "200": _json(_ref("Availability"), "The days, in order"),
@@ -85,8 +94,12 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "summary": "This document",
                     "operationId": "openapi",
-                    "responses": {"200": {"description": "The OpenAPI document",
-                                          "content": {"application/json": {}}}},
+                    "responses": {
+                        "200": {
+                            "description": "The OpenAPI document",
+                            "content": {"application/json": {}},
+                        }
+                    },
                 }
             },
         },
@@ -101,15 +114,28 @@ def _schemas() -> dict[str, Any]:
         "required": ["fr", "en"],
         "properties": {"fr": text, "en": text},
     }
-    window = {"type": "object", "required": ["start", "end"],
-              "properties": {"start": DATE, "end": DATE}}
+    window = {
+        "type": "object",
+        "required": ["start", "end"],
+        "properties": {"start": DATE, "end": DATE},
+    }
     return {
         "Error": ERROR,
         "FieldErrors": FIELD_ERRORS,
         "Offering": {
             "type": "object",
-            "required": ["slug", "kind", "title", "description", "min_days", "max_days",
-                         "lead_days", "buffer_before_days", "buffer_after_days", "units"],
+            "required": [
+                "slug",
+                "kind",
+                "title",
+                "description",
+                "min_days",
+                "max_days",
+                "lead_days",
+                "buffer_before_days",
+                "buffer_after_days",
+                "units",
+            ],
             "properties": {
                 "slug": text,
                 "kind": {"type": "string", "enum": ["exhibition", "training"]},
@@ -121,9 +147,14 @@ def _schemas() -> dict[str, Any]:
                 "lead_days": {"type": "integer"},
                 "buffer_before_days": {"type": "integer"},
                 "buffer_after_days": {"type": "integer"},
-                "units": {"type": "array", "items": {
-                    "type": "object", "required": ["id", "name"],
-                    "properties": {"id": {"type": "integer"}, "name": text}}},
+                "units": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["id", "name"],
+                        "properties": {"id": {"type": "integer"}, "name": text},
+                    },
+                },
             },
         },
         "OfferingList": {
@@ -136,22 +167,39 @@ def _schemas() -> dict[str, Any]:
             "required": ["offering", "days"],
             "properties": {
                 "offering": text,
-                "days": {"type": "array", "items": {
-                    "type": "object",
-                    "required": ["date", "status", "bookable"],
-                    "properties": {
-                        "date": DATE,
-                        "status": {"type": "string", "enum": ["free", "held", "booked"]},
-                        "bookable": {"type": "boolean", "description":
-                                     "Free, and far enough ahead for the offering's lead time"},
+                "days": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["date", "status", "bookable"],
+                        "properties": {
+                            "date": DATE,
+                            "status": {"type": "string", "enum": ["free", "held", "booked"]},
+                            "bookable": {
+                                "type": "boolean",
+                                "description": "Free, and far enough ahead for the lead time",
+                            },
+                        },
                     },
-                }},
+                },
             },
         },
         "BookingRequest": {
             "type": "object",
-            "required": ["offering", "start", "end", "organization", "contact_name", "email",
-                         "phone", "venue", "address", "city", "audience", "language"],
+            "required": [
+                "offering",
+                "start",
+                "end",
+                "organization",
+                "contact_name",
+                "email",
+                "phone",
+                "venue",
+                "address",
+                "city",
+                "audience",
+                "language",
+            ],
             "properties": {
                 "offering": text,
                 "start": DATE,
@@ -166,12 +214,21 @@ def _schemas() -> dict[str, Any]:
                 "audience": {"type": "integer", "minimum": 1, "maximum": 100000},
                 "language": {"type": "string", "enum": ["fr", "en"]},
                 "notes": {"type": "string", "maxLength": 2000},
-                "wall_metres": {"type": "integer", "minimum": 1, "maximum": 1000,
-                                "description": "Exhibitions only, required there"},
-                "venue_setting": {"type": "string", "enum": ["indoor", "outdoor"],
-                                  "description": "Exhibitions only, required there"},
-                "secure_storage": {"type": "boolean",
-                                   "description": "Exhibitions only, required there"},
+                "wall_metres": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": 1000,
+                    "description": "Exhibitions only, required there",
+                },
+                "venue_setting": {
+                    "type": "string",
+                    "enum": ["indoor", "outdoor"],
+                    "description": "Exhibitions only, required there",
+                },
+                "secure_storage": {
+                    "type": "boolean",
+                    "description": "Exhibitions only, required there",
+                },
             },
         },
         "BookingCreated": {

@@ -19,8 +19,8 @@ from booking.errors import (
 )
 from booking.forms import BookingForm
 from booking.ics import booking_calendar
-from booking.month import InvalidMonth, month_view, parse_month
 from booking.models import Offering
+from booking.month import InvalidMonth, month_view, parse_month
 from core.database import get_session
 from core.i18n import current_language, localized
 from core.limits import booking_limit, limiter
@@ -68,8 +68,11 @@ def offering(slug: str) -> str:
         abort(400)
     view = month_view(get_session(), offering, first, today)
     return render_page_or_fragment(
-        "booking/offering.html", "partials/_calendar.html", "calendar",
-        offering=offering, month=view,
+        "booking/offering.html",
+        "partials/_calendar.html",
+        "calendar",
+        offering=offering,
+        month=view,
     )
 
 
@@ -82,8 +85,9 @@ def book(slug: str) -> Response | tuple[str, int] | str:
         form.language.data = form.language.data or current_language()
         return render_template("booking/book.html", offering=offering, form=form, check=None)
     if form.is_spam:
-        return render_template("booking/book.html", offering=offering, form=form, check=None,
-                               refused=True), 400
+        return render_template(
+            "booking/book.html", offering=offering, form=form, check=None, refused=True
+        ), 400
     if not form.validate():
         return render_template("booking/book.html", offering=offering, form=form, check=None), 422
     session = get_session()
@@ -95,14 +99,20 @@ def book(slug: str) -> Response | tuple[str, int] | str:
         return render_template("booking/book.html", offering=offering, form=form, check=None), 422
     except DatesTaken as error:
         check = {"free": False, "windows": error.next_available}
-        return render_template("booking/book.html", offering=offering, form=form, check=check,
-                               taken=True), 409
+        return render_template(
+            "booking/book.html", offering=offering, form=form, check=check, taken=True
+        ), 409
     link = manage_url(held.manage_token)
     notify.booking_requested(session, held.booking, link, now)
     session.commit()
     notify.deliver(session, now)
-    flash(_("Your request is received. Your dates are held until our team decides; "
-            "we sent a confirmation to %(email)s.", email=held.booking.email))
+    flash(
+        _(
+            "Your request is received. Your dates are held until our team decides; "
+            "we sent a confirmation to %(email)s.",
+            email=held.booking.email,
+        )
+    )
     return redirect(url_for("booking.manage", token=held.manage_token), code=303)
 
 
@@ -111,8 +121,9 @@ def check_dates(slug: str) -> str:
     """The live answer under the date fields: free, or taken with the next free windows."""
     offering = _offering_or_404(slug)
     form = BookingForm(request.args, meta={"csrf": False})
-    return render_template("partials/_availability.html", offering=offering,
-                           check=_check(offering, form))
+    return render_template(
+        "partials/_availability.html", offering=offering, check=_check(offering, form)
+    )
 
 
 def _check(offering: Offering, form: BookingForm) -> dict | None:
@@ -166,8 +177,9 @@ def cancel(token: str) -> Response | str:
 @blueprint.get("/bookings/<token>/calendar.ics")
 def calendar_file(token: str) -> Response:
     booking = _booking_or_404(token)
-    content = booking_calendar(booking, localized(booking.offering, "title"), manage_url(token),
-                               _now())
+    content = booking_calendar(
+        booking, localized(booking.offering, "title"), manage_url(token), _now()
+    )
     return Response(
         content,
         mimetype="text/calendar",

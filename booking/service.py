@@ -10,7 +10,6 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
-from typing import Optional
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -62,9 +61,9 @@ class BookingRequest:
     audience: int
     language: str
     notes: str = ""
-    wall_metres: Optional[int] = None
-    venue_setting: Optional[str] = None
-    secure_storage: Optional[bool] = None
+    wall_metres: int | None = None
+    venue_setting: str | None = None
+    secure_storage: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -95,9 +94,7 @@ def offering_by_slug(session: Session, slug: str) -> Offering:
     return offering
 
 
-def date_errors(
-    offering: Offering, start: dt.date, end: dt.date, today: dt.date
-) -> dict[str, str]:
+def date_errors(offering: Offering, start: dt.date, end: dt.date, today: dt.date) -> dict[str, str]:
     """What is wrong with the dates alone, before looking at what is free."""
     errors: dict[str, str] = {}
     opens = earliest_start(offering, today)
@@ -222,10 +219,9 @@ def _new_booking(
 
 def _is_overlap(error: IntegrityError) -> bool:
     original = error.orig
-    return (
-        getattr(original, "sqlstate", None) == OVERLAP_SQLSTATE
-        or OVERLAP_TRIGGER_MESSAGE in str(original)
-    )
+    return getattr(
+        original, "sqlstate", None
+    ) == OVERLAP_SQLSTATE or OVERLAP_TRIGGER_MESSAGE in str(original)
 
 
 def hash_token(token: str) -> str:

@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from booking import api, routes
 from booking.demo import seed_demo_offerings
-from core import database, health, i18n, limits, settings, web
+from core import database, health, i18n, limits, outbox, settings, web
 from core.migrate import upgrade_to_latest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +39,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(routes.blueprint)
     app.register_blueprint(api.blueprint)
     csrf.exempt(api.blueprint)  # JSON only and no cookie-based identity: nothing to forge
+
+    outbox.register_command(app)
 
     upgrade_to_latest(database.engine_of(app))
     if app.config["SEED_DEMO"]:

@@ -9,15 +9,17 @@ from __future__ import annotations
 import datetime as dt
 import smtplib
 from collections.abc import Sequence
-from email import message_from_string
+from email import message_from_string, policy
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
 
+import click
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from core.database import session_for
 from core.models import OutboxMessage
 
 CLAIM_SECONDS = 120
@@ -128,8 +130,15 @@ def _send(smtp: dict[str, Any], row: OutboxMessage) -> None:
             client.starttls()
         if smtp["username"]:
             client.login(smtp["username"], smtp["password"] or "")
-        client.sendmail(_envelope_sender(row.raw), [row.recipient], row.raw.encode())
+        message = message_from_string(row.raw, policy=policy.SMTP)
+        client.send_message(message, parseaddr(message["From"])[1], [row.recipient])
 
 
-def _envelope_sender(raw: str) -> str:
-    return parseaddr(message_from_string(raw)["From"])[1]
+def register_command(app: Any) -> None:
+    """`flask --app core.app:create_app send-outbox`: retry what is waiting (run it from cron)."""
+
+    @app.cli.command("send-outbox")
+    def send_outbox() -> None:
+        with session_for(app) as session:
+            sent = deliver_pending(session, smtp_settings(app.config), dt.datetime.now(dt.UTC))
+        click.echo(f"{sent} message(s) sent")

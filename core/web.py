@@ -34,9 +34,7 @@ CSRF_MESSAGE = _l("This form has expired. Please reload the page and send it aga
 log = logging.getLogger(__name__)
 
 
-def render_page_or_fragment(
-    page: str, fragment: str, fragment_target: str, **context: Any
-) -> str:
+def render_page_or_fragment(page: str, fragment: str, fragment_target: str, **context: Any) -> str:
     """The fragment when HTMX asks for the element it targets, the whole page otherwise
     (a first visit, a reload, a browser without JavaScript, a boosted navigation)."""
     wants_fragment = (

@@ -12,7 +12,9 @@ MIGRATION_LOCK_KEY = 4_242_001
 
 def run_migrations_online() -> None:
     config = context.config
-    engine = config.attributes.get("engine") or make_engine(config.get_main_option("sqlalchemy.url"))
+    engine = config.attributes.get("engine") or make_engine(
+        config.get_main_option("sqlalchemy.url")
+    )
     # On SQLite WRITE makes the transaction BEGIN IMMEDIATE; on PostgreSQL an advisory
     # lock does the same job, so processes starting together migrate one after the other.
     with engine.connect().execution_options(**{WRITE: True}) as connection, connection.begin():

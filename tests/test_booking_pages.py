@@ -36,7 +36,9 @@ def test_calendar_shows_held_days_and_navigates_by_month(client, session):
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "<html" in html
-    cell = re.search(rf'<td class="day (\w+)[^"]*">\s*<span class="number">{start.day}</span>', html)
+    cell = re.search(
+        rf'<td class="day (\w+)[^"]*">\s*<span class="number">{start.day}</span>', html
+    )
     assert cell and cell[1] == "held"
 
 
@@ -143,8 +145,9 @@ def test_too_many_requests_get_a_429_that_says_when_to_retry(app, client):
     for offset in (60, 70):
         start = days_from_today(offset)
         post_form(client, "/book/expo-interieure", form_data(start=start))
-    response = post_form(client, "/book/expo-interieure", form_data(start=days_from_today(80)),
-                         headers=EN)
+    response = post_form(
+        client, "/book/expo-interieure", form_data(start=days_from_today(80)), headers=EN
+    )
     assert response.status_code == 429
     retry = int(response.headers["Retry-After"])
     assert 0 < retry <= 3600
