@@ -8,12 +8,13 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from booking import notify, service
 from booking.availability import day_states
 from booking.errors import DatesTaken, InvalidBooking, UnknownOffering
-from booking.forms import BookingForm
+from booking.forms import UNSTORABLE, BookingForm
 from booking.models import Offering
 from booking.openapi import openapi_document
 from booking.routes import manage_url
@@ -126,8 +127,9 @@ def _parse_date(value: str | None, field: str, errors: dict[str, Any]) -> dt.dat
 def create_booking() -> Reply:
     if not request.is_json:
         return jsonify(error=_("Send the request as JSON (Content-Type: application/json).")), 415
-    body = request.get_json(silent=True)
-    if body is None:
+    try:
+        body = request.get_json()
+    except (BadRequest, RecursionError):  # RecursionError: absurdly deep nesting
         return jsonify(error=_("The body is not valid JSON.")), 400
     if not isinstance(body, dict):
         return _errors({"body": _("Send a JSON object.")})
@@ -175,8 +177,11 @@ def create_booking() -> Reply:
 def _type_errors(body: dict[str, Any]) -> dict[str, str]:
     errors = {}
     for name in ("offering", *TEXT_FIELDS):
-        if name in body and body[name] is not None and not isinstance(body[name], str):
+        value = body.get(name)
+        if value is not None and not isinstance(value, str):
             errors[name] = _("Must be text.")
+        elif isinstance(value, str) and not _is_storable(value):
+            errors[name] = str(UNSTORABLE)
     for name in WHOLE_NUMBER_FIELDS:
         value = body.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
@@ -186,6 +191,15 @@ def _type_errors(body: dict[str, Any]) -> dict[str, str]:
         if value is not None and not isinstance(value, bool):
             errors[name] = _("Must be true or false.")
     return errors
+
+
+def _is_storable(text: str) -> bool:
+    """JSON may carry lone surrogates, which no database can store."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _as_form_data(body: dict[str, Any]) -> MultiDict:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     EmailField,
+    Field,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -15,6 +18,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import (
+    AnyOf,
     DataRequired,
     Email,
     InputRequired,
@@ -22,16 +26,46 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
+    ValidationError,
 )
 
+from booking.models import LANGUAGES
 from booking.service import BookingRequest
 
 REQUIRED = _l("This field is required.")
+UNSTORABLE = _l("Remove the characters that are not letters or signs.")
 NOT_A_DATE = _l("Enter a date as YYYY-MM-DD.")
 NOT_A_NUMBER = _l("Enter a whole number.")
 MAX_AUDIENCE = 100_000
 MAX_WALL_METRES = 1_000
 PHONE_PATTERN = r"^[0-9+()., \-]{7,40}$"
+
+
+class PlainText:
+    """Refuses what no person types and no database keeps: control characters (line breaks
+    too, unless allowed), NUL bytes, and text that is not valid Unicode."""
+
+    def __init__(self, allow_line_breaks: bool = False) -> None:
+        self.allowed = "\n\r\t" if allow_line_breaks else ""
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        value = field.data
+        if not isinstance(value, str):
+            return
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError(UNSTORABLE) from None
+        if any(unicodedata.category(c) == "Cc" and c not in self.allowed for c in value):
+            raise ValidationError(
+                _l("Remove line breaks and control characters.")
+                if not self.allowed
+                else _l("Remove the control characters.")
+            )
+
+
+def _strip(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
 
 
 def _text(label: str, max_length: int) -> StringField:
@@ -40,8 +74,9 @@ def _text(label: str, max_length: int) -> StringField:
         validators=[
             DataRequired(message=REQUIRED),
             Length(max=max_length, message=_l("At most %(max)d characters.")),
+            PlainText(),
         ],
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        filters=[_strip],
     )
 
 
@@ -55,17 +90,19 @@ class BookingForm(FlaskForm):
         validators=[
             DataRequired(message=REQUIRED),
             Length(max=254, message=_l("At most %(max)d characters.")),
+            PlainText(),
             Email(message=_l("Enter a valid email address, like name@example.org.")),
         ],
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        filters=[_strip],
     )
     phone = StringField(
         _l("Phone"),
         validators=[
             DataRequired(message=REQUIRED),
+            PlainText(),
             Regexp(PHONE_PATTERN, message=_l("Enter a phone number, like 514-383-2266.")),
         ],
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        filters=[_strip],
     )
     venue = _text(_l("Venue"), 200)
     address = _text(_l("Street address"), 300)
@@ -83,11 +120,19 @@ class BookingForm(FlaskForm):
             SelectChoice("fr", "Français", render_kw={"lang": "fr"}),
             SelectChoice("en", "English", render_kw={"lang": "en"}),
         ],
-        validators=[InputRequired(message=REQUIRED)],
+        validate_choice=False,  # AnyOf says which values are allowed
+        validators=[
+            InputRequired(message=REQUIRED),
+            AnyOf(LANGUAGES, message=_l("Choose French (fr) or English (en).")),
+        ],
     )
     notes = TextAreaField(
         _l("Notes (optional)"),
-        validators=[Optional(), Length(max=2000, message=_l("At most %(max)d characters."))],
+        validators=[
+            Optional(),
+            Length(max=2000, message=_l("At most %(max)d characters.")),
+            PlainText(allow_line_breaks=True),
+        ],
     )
     wall_metres = IntegerField(
         _l("Running metres of wall available"),

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import or_, select, update
+from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.database import session_for
@@ -49,7 +49,8 @@ def compose(
 
 
 def queue(session: Session, message: EmailMessage, data_dir: Path, now: dt.datetime) -> None:
-    """Store the message in the outbox, in the caller's transaction."""
+    """Store the message in the outbox, in the caller's transaction; its .eml copy is
+    written once that transaction commits, so a rolled-back request leaves no file."""
     row = OutboxMessage(
         recipient=message["To"],
         subject=message["Subject"],
@@ -59,9 +60,23 @@ def queue(session: Session, message: EmailMessage, data_dir: Path, now: dt.datet
     )
     session.add(row)
     session.flush()
-    folder = data_dir / "outbox"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{row.id:06d}-{now:%Y%m%dT%H%M%S}.eml").write_text(row.raw)
+    name = f"{row.id:06d}-{now:%Y%m%dT%H%M%S}.eml"
+    session.info.setdefault(_UNWRITTEN, []).append((data_dir / "outbox" / name, row.raw))
+
+
+_UNWRITTEN = "outbox_files_to_write"
+
+
+@event.listens_for(Session, "after_commit")
+def _write_eml_copies(session: Session) -> None:
+    for path, raw in session.info.pop(_UNWRITTEN, []):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(raw)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_eml_copies(session: Session) -> None:
+    session.info.pop(_UNWRITTEN, None)
 
 
 def smtp_settings(config: Any) -> dict[str, Any] | None:
