@@ -38,3 +38,7 @@ class BookingNotFound(BookingError):
 
 class CannotCancel(BookingError):
     """The booking no longer holds dates (already cancelled, declined or completed)."""
+
+
+class TryAgain(BookingError):
+    """Every attempt lost a race to other requests at that very moment; nothing was held."""

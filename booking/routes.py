@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -15,6 +24,7 @@ from booking.errors import (
     CannotCancel,
     DatesTaken,
     InvalidBooking,
+    TryAgain,
     UnknownOffering,
 )
 from booking.forms import BookingForm
@@ -24,13 +34,20 @@ from booking.month import InvalidMonth, month_view, parse_month
 from core.database import get_session
 from core.i18n import current_language, localized
 from core.limits import booking_limit, limiter
-from core.web import render_page_or_fragment
+from core.web import render_page_or_fragment, retry_later
 
 blueprint = Blueprint("booking", __name__)
+RETRY_SECONDS = 2
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+@blueprint.app_errorhandler(TryAgain)
+def busy(_error: TryAgain) -> tuple[Response, int]:
+    """Rare: every attempt lost a race to other requests; the form and API both say so."""
+    return retry_later(503, RETRY_SECONDS)
 
 
 def _offering_or_404(slug: str) -> Offering:

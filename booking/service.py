@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload
 
 from booking.availability import (
@@ -28,6 +28,7 @@ from booking.errors import (
     CannotCancel,
     DatesTaken,
     InvalidBooking,
+    TryAgain,
     UnknownOffering,
 )
 from booking.models import SETTINGS, Booking, Offering
@@ -36,7 +37,10 @@ from core.database import begin_write
 MONTREAL = ZoneInfo("America/Montreal")
 # Requests are taken up to this far ahead; it also keeps date arithmetic far from year 9999.
 BOOKING_HORIZON_DAYS = 3 * 366
-OVERLAP_SQLSTATE = "23P01"  # PostgreSQL exclusion_violation
+OVERLAP_SQLSTATE = "23P01"  # PostgreSQL's exclusion_violation
+# ...and deadlock_detected, serialization_failure: each means "another request got there first"
+RACE_SQLSTATES = (OVERLAP_SQLSTATE, "40P01", "40001")
+TRANSIENT_RETRIES = 3
 OVERLAP_TRIGGER_MESSAGE = "booking_holds_overlap"
 
 
@@ -158,27 +162,39 @@ def hold_dates(
     if errors:
         raise InvalidBooking(errors)
     blocked = blocked_range(offering, request.start, request.end)
-    for _attempt in range(len(offering.units) + 1):
+    for _attempt in range(len(offering.units) + TRANSIENT_RETRIES):
         begin_write(session)
-        unit_id = free_unit_id(session, offering, request.start, request.end)
-        if unit_id is None:
-            break
-        token = secrets.token_urlsafe(32)
-        booking = _new_booking(offering, unit_id, request, blocked.start, blocked.end, token, now)
-        session.add(booking)
         try:
+            _wait_for_other_holds(session, offering)
+            unit_id = free_unit_id(session, offering, request.start, request.end)
+            if unit_id is None:
+                break
+            token = secrets.token_urlsafe(32)
+            booking = _new_booking(
+                offering, unit_id, request, blocked.start, blocked.end, token, now
+            )
+            session.add(booking)
             session.flush()
-        except IntegrityError as error:
+        except (IntegrityError, OperationalError) as error:
             session.rollback()
-            if not _is_overlap(error):
+            if not _lost_a_race(error):
                 raise
             continue
         booking.reference = f"AMB-{now.year}-{booking.id:04d}"
         session.flush()
         return HeldBooking(booking, token)
+    else:
+        raise TryAgain()
     session.rollback()
     days = (request.end - request.start).days + 1
     raise DatesTaken(next_windows(session, offering, days, request.start, today))
+
+
+def _wait_for_other_holds(session: Session, offering: Offering) -> None:
+    """Holds of one offering queue on its row (PostgreSQL; SQLite's write lock already
+    serializes them). Without it, two inserts checking the exclusion constraint against
+    each other deadlock, and PostgreSQL aborts one of them."""
+    session.execute(select(Offering.id).where(Offering.id == offering.id).with_for_update())
 
 
 def _new_booking(
@@ -217,11 +233,11 @@ def _new_booking(
     )
 
 
-def _is_overlap(error: IntegrityError) -> bool:
+def _lost_a_race(error: IntegrityError | OperationalError) -> bool:
+    """An overlapping hold committed first, or the database aborted a deadlock: try again."""
     original = error.orig
-    return getattr(
-        original, "sqlstate", None
-    ) == OVERLAP_SQLSTATE or OVERLAP_TRIGGER_MESSAGE in str(original)
+    sqlstate = getattr(original, "sqlstate", None)
+    return sqlstate in RACE_SQLSTATES or OVERLAP_TRIGGER_MESSAGE in str(original)
 
 
 def hash_token(token: str) -> str:

@@ -8,7 +8,9 @@ from flask import Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
+# Headers off: Flask-Limiter would put Retry-After on every response of a limited route,
+# successes too; the 429 handler (core.web) sets it where it means something.
+limiter = Limiter(key_func=get_remote_address, headers_enabled=False)
 
 
 def booking_limit() -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -28,6 +28,9 @@ ERROR_MESSAGES = {
     422: _l("Some of what you sent is not valid."),
     429: _l("Too many requests from your address. Please try again later."),
     500: _l("Something went wrong on our side. Nothing was changed; please try again."),
+    503: _l(
+        "Many requests arrived at the same moment. Nothing was changed; please send yours again."
+    ),
 }
 CSRF_MESSAGE = _l("This form has expired. Please reload the page and send it again.")
 
@@ -63,8 +66,15 @@ def _on_http_error(error: HTTPException) -> Any:
 
 
 def _on_rate_limited(error: HTTPException) -> Any:
-    # Flask-Limiter adds the Retry-After header itself; the page and the JSON say the same.
-    return error_response(429, ERROR_MESSAGES[429], retry_after=seconds_until_retry())
+    return retry_later(429, seconds_until_retry())
+
+
+def retry_later(status: int, seconds: int) -> tuple[Response, int]:
+    """An error page (or JSON) that says when to come back, in words and in Retry-After."""
+    body, status = error_response(status, ERROR_MESSAGES[status], retry_after=seconds)
+    response = make_response(body, status)
+    response.headers["Retry-After"] = str(seconds)
+    return response, status
 
 
 def _on_csrf_error(_error: CSRFError) -> Any:

@@ -153,3 +153,18 @@ def test_too_many_requests_get_a_429_that_says_when_to_retry(app, client):
     assert 0 < retry <= 3600
     minutes = re.search(r"try again in (\d+) minutes", response.get_data(as_text=True))
     assert minutes and int(minutes[1]) == -(-retry // 60)
+
+
+def test_union_losing_every_race_is_asked_to_send_again(client, session, monkeypatch):
+    """If other requests win every attempt at that very moment, the database refuses each
+    insert; the union is told to send again (503), never shown an error page, and nothing
+    is held for it."""
+    start = days_from_today(60)
+    taken = hold(session, offering="formation-bd-textile", start=start, end=start).booking
+    monkeypatch.setattr("booking.service.free_unit_id", lambda *_args: taken.unit_id)
+    data = form_data("formation-bd-textile", start=start, end=start)
+    response = post_form(client, "/book/formation-bd-textile", data, headers=EN)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "2"
+    assert "please send yours again" in response.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Booking)) == 1

@@ -1,0 +1,326 @@
+"""Unions racing for the same dates through two app processes: only the free crates are held."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, create_engine, insert, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from booking.demo import seed_demo_offerings
+from booking.models import Booking, Offering, Unit
+from booking.service import OVERLAP_SQLSTATE, OVERLAP_TRIGGER_MESSAGE, hash_token
+from core.database import make_engine
+from core.migrate import upgrade_to_latest
+from tests.conftest import days_from_today, request_for
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+OFFERING = "expo-interieure"
+CRATES = 2  # the seeded indoor set ships in Caisse A and Caisse B
+UNIONS = 40
+START_TIMEOUT_S = 30
+REQUEST_TIMEOUT_S = 15
+STOP_TIMEOUT_S = 10
+HOLDING = "status IN ('requested', 'confirmed')"
+OVERLAPPING_HOLDS = text(
+    "SELECT a.reference, b.reference FROM bookings a JOIN bookings b "
+    "ON a.unit_id = b.unit_id AND a.id < b.id "
+    f"WHERE a.{HOLDING} AND b.{HOLDING} "
+    "AND a.blocked_start <= b.blocked_end AND b.blocked_start <= a.blocked_end"
+)
+HELD_REFERENCES = text(f"SELECT reference FROM bookings WHERE {HOLDING}")
+
+
+@dataclasses.dataclass(frozen=True)
+class SharedDatabase:
+    """What both app processes are pointed at, and how the test reads it back."""
+
+    data_dir: Path
+    url: str
+    env: dict[str, str]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_database(request: pytest.FixtureRequest, tmp_path: Path) -> SharedDatabase:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    if request.param == "sqlite":
+        # The file run.py makes in AMBULANTE_DATA_DIR when no database URL is given.
+        return SharedDatabase(data_dir, f"sqlite:///{data_dir / 'ambulante.sqlite3'}", {})
+    url = request.getfixturevalue("postgres_url")
+    return SharedDatabase(data_dir, url, {"AMBULANTE_DATABASE_URL": url})
+
+
+@pytest.fixture
+def start_server(tmp_path: Path) -> Iterator[Callable[[SharedDatabase, str], int]]:
+    """Starts `python run.py` in a subprocess and returns its port once /healthz answers;
+    every process started is stopped when the test ends, whatever happened."""
+    running: list[tuple[subprocess.Popen[bytes], Any]] = []
+
+    def start(database: SharedDatabase, name: str) -> int:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AMBULANTE_")}
+        env.update(
+            AMBULANTE_DATA_DIR=str(database.data_dir),
+            AMBULANTE_BOOKING_RATE_LIMIT="10000/hour",
+            PYTHONUNBUFFERED="1",
+            **database.env,
+        )
+        port = _free_port()
+        log_path = tmp_path / f"server-{name}.log"
+        log = log_path.open("wb")
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "run.py",
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--threads",
+                str(UNIONS),
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        running.append((process, log))
+        _wait_until_healthy(process, port, log_path)
+        return port
+
+    yield start
+    for process, _log in running:
+        process.terminate()
+    for process, log in running:
+        try:
+            process.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=STOP_TIMEOUT_S)
+        log.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_healthy(process: subprocess.Popen[bytes], port: int, log_path: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"run.py exited with {process.returncode}:\n{log_path.read_text()}")
+        try:
+            status, body = _call(port, "GET", "/healthz", timeout=1)
+        except OSError:
+            time.sleep(0.1)
+            continue
+        if status == 200 and body == {"status": "ok"}:
+            return
+        time.sleep(0.1)
+    pytest.fail(f"run.py did not answer /healthz in {START_TIMEOUT_S}s:\n{log_path.read_text()}")
+
+
+def _call(
+    port: int, method: str, path: str, body: Any = None, timeout: float = REQUEST_TIMEOUT_S
+) -> tuple[int, Any]:
+    connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        return _exchange(connection, method, path, body)
+    finally:
+        connection.close()
+
+
+def _exchange(
+    connection: http.client.HTTPConnection, method: str, path: str, body: Any
+) -> tuple[int, Any]:
+    payload = None if body is None else json.dumps(body)
+    connection.request(method, path, body=payload, headers={"Content-Type": "application/json"})
+    response = connection.getresponse()
+    raw = response.read().decode()
+    try:
+        return response.status, json.loads(raw)
+    except ValueError:
+        return response.status, raw
+
+
+def _request_from_union(number: int, start: dt.date, end: dt.date) -> dict[str, Any]:
+    """The JSON body a union's own software would send for those dates."""
+    body = dataclasses.asdict(
+        request_for(
+            OFFERING,
+            start=start,
+            end=end,
+            organization=f"Syndicat local {number}",
+            email=f"local{number}@example.org",
+        )
+    )
+    return body | {"start": start.isoformat(), "end": end.isoformat()}
+
+
+def _race(ports: list[int], bodies: list[dict[str, Any]]) -> list[tuple[int, Any]]:
+    """Sends every body at once, alternating between the processes: each thread connects
+    first, then waits at a barrier so the requests leave together."""
+    barrier = threading.Barrier(len(bodies), timeout=REQUEST_TIMEOUT_S)
+
+    def send(index: int) -> tuple[int, Any]:
+        port = ports[index % len(ports)]
+        connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT_S)
+        try:
+            try:
+                connection.connect()
+            except OSError:
+                barrier.abort()  # the others stop waiting at once
+                raise
+            barrier.wait()
+            try:
+                return _exchange(connection, "POST", "/api/v1/bookings", bodies[index])
+            except OSError as error:  # a timeout counts as an odd reply, not a crash
+                return 0, f"no reply: {error!r}"
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        return list(pool.map(send, range(len(bodies)), timeout=2 * REQUEST_TIMEOUT_S))
+
+
+def _read_back(url: str, statement: Any) -> list[tuple[Any, ...]]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(statement)]
+    finally:
+        engine.dispose()
+
+
+def test_unions_racing_for_the_same_dates_are_held_only_as_many_as_crates(
+    shared_database: SharedDatabase, start_server: Callable[[SharedDatabase, str], int]
+) -> None:
+    # B starts once A has migrated and seeded; migrations are locked anyway.
+    ports = [start_server(shared_database, "a"), start_server(shared_database, "b")]
+    start = days_from_today(60)
+    end = start + dt.timedelta(days=4)
+    bodies = [_request_from_union(number, start, end) for number in range(1, UNIONS + 1)]
+
+    began = time.monotonic()
+    replies = _race(ports, bodies)
+    elapsed = time.monotonic() - began
+
+    statuses = Counter(status for status, _body in replies)
+    assert statuses == {201: CRATES, 409: UNIONS - CRATES}, (
+        f"replies by status: {dict(statuses)} in {elapsed:.1f}s; "
+        f"first odd reply: {next((r for r in replies if r[0] not in (201, 409)), None)}"
+    )
+    held = [body for status, body in replies if status == 201]
+    assert all(
+        body["status"] == "requested" and body["start"] == start.isoformat() for body in held
+    )
+    for _status, body in (reply for reply in replies if reply[0] == 409):
+        assert body["next_available"], "a refused union is shown no other dates"
+        for window in body["next_available"]:
+            assert dt.date.fromisoformat(window["start"]) > end, (
+                f"a refused union is offered dates it was just refused: {window}"
+            )
+
+    assert _read_back(shared_database.url, OVERLAPPING_HOLDS) == []
+    held_in_database = {
+        reference for (reference,) in _read_back(shared_database.url, HELD_REFERENCES)
+    }
+    assert held_in_database == {body["reference"] for body in held}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def migrated_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A database at the latest schema with the demo offerings, as a fresh install has."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'ambulante.sqlite3'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    try:
+        upgrade_to_latest(engine)
+        with Session(engine) as session:
+            seed_demo_offerings(session)
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _hold_row(unit: Any, start: dt.date, end: dt.date, number: int) -> dict[str, Any]:
+    """A booking row holding one crate, written as raw SQL would, with no app rule involved."""
+    return dict(
+        offering_id=unit.offering_id,
+        unit_id=unit.id,
+        start_date=start,
+        end_date=end,
+        blocked_start=start - dt.timedelta(days=2),
+        blocked_end=end + dt.timedelta(days=2),
+        status="requested",
+        organization=f"Syndicat local {number}",
+        contact_name="Ana Pérez",
+        email=f"local{number}@example.org",
+        phone="514-383-2266",
+        venue="Salle des métallos",
+        address="1601 av. De Lorimier",
+        city="Montréal",
+        audience=80,
+        language="fr",
+        notes="",
+        manage_token_hash=hash_token(f"token-{number}"),
+        created_at=dt.datetime.now(dt.UTC),
+    )
+
+
+def test_database_itself_refuses_a_second_hold_on_a_held_crate(
+    migrated_engine: Engine,
+) -> None:
+    engine = migrated_engine
+    with engine.connect() as connection:
+        crate_a, crate_b = connection.execute(
+            select(Unit.id, Unit.offering_id)
+            .join(Offering)
+            .where(Offering.slug == OFFERING)
+            .order_by(Unit.position)
+        ).all()
+    start = days_from_today(60)
+    end = start + dt.timedelta(days=4)
+    bookings = insert(Booking.__table__)
+    with engine.begin() as connection:
+        connection.execute(bookings.values(**_hold_row(crate_a, start, end, 1)))
+        # The same dates on the other crate are fine: the refusal is about one crate.
+        connection.execute(bookings.values(**_hold_row(crate_b, start, end, 2)))
+
+    # Its set-up would begin on the last day of Caisse A's transit: one shared day.
+    later = end + dt.timedelta(days=4)
+    with pytest.raises(IntegrityError) as refused, engine.begin() as connection:
+        connection.execute(
+            bookings.values(**_hold_row(crate_a, later, later + dt.timedelta(days=4), 3))
+        )
+
+    error = refused.value.orig
+    overlap = getattr(error, "sqlstate", None) == OVERLAP_SQLSTATE  # PostgreSQL's exclusion
+    overlap = overlap or OVERLAP_TRIGGER_MESSAGE in str(error)  # SQLite's trigger
+    assert overlap, f"refused, but not as an overlap: {error}"
+    with engine.connect() as connection:
+        holds = connection.scalars(
+            select(Booking.organization).where(text(HOLDING)).order_by(Booking.id)
+        ).all()
+    assert holds == ["Syndicat local 1", "Syndicat local 2"]
