@@ -23,17 +23,19 @@ class InvalidMonth(ValueError):
 @dataclass(frozen=True)
 class MonthView:
     first: dt.date
+    today: dt.date
     weekdays: list[dt.date]  # the dates of the first row, to name the columns
     weeks: list[list[Day | None]]
     previous: dt.date | None
     next: dt.date | None
 
 
-def parse_month(value: str | None, today: dt.date) -> dt.date:
-    """'2027-03' as the first of that month; the current month when absent."""
+def parse_month(value: str | None, today: dt.date, opens: dt.date) -> dt.date:
+    """'2027-03' as the first of that month; when absent, the month of the first day that
+    can be requested (`opens`), so the calendar opens where there is something to pick."""
     first_shown = today.replace(day=1)
     if not value:
-        return first_shown
+        return opens.replace(day=1)
     match = MONTH_PATTERN.match(value)
     if not match or not 1 <= int(match[2]) <= 12:
         raise InvalidMonth(value)
@@ -53,6 +55,7 @@ def month_view(session: Session, offering: Offering, first: dt.date, today: dt.d
     first_shown = today.replace(day=1)
     return MonthView(
         first=first,
+        today=today,
         weekdays=grid[0],
         weeks=weeks,
         previous=_add_months(first, -1) if first > first_shown else None,

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from booking import notify, service
-from booking.availability import free_unit_id, next_windows
+from booking.availability import earliest_start, free_unit_id, next_windows
 from booking.errors import (
     BookingNotFound,
     CannotCancel,
@@ -80,7 +80,7 @@ def offering(slug: str) -> str:
     offering = _offering_or_404(slug)
     today = service.today_in_montreal()
     try:
-        first = parse_month(request.args.get("month"), today)
+        first = parse_month(request.args.get("month"), today, earliest_start(offering, today))
     except InvalidMonth:
         abort(400)
     view = month_view(get_session(), offering, first, today)
@@ -93,32 +93,38 @@ def offering(slug: str) -> str:
     )
 
 
+def _form_page(offering: Offering, form: BookingForm, status: int = 200, **extra: object):  # type: ignore[no-untyped-def]
+    """The request form, with what the union typed and what is wrong with it."""
+    opens = earliest_start(offering, service.today_in_montreal())
+    context = {"check": None, **extra}
+    page = render_template(
+        "booking/book.html", offering=offering, form=form, opens=opens, **context
+    )
+    return page, status
+
+
 @blueprint.route("/book/<slug>", methods=["GET", "POST"])
 @limiter.limit(booking_limit, methods=["POST"])
-def book(slug: str) -> Response | tuple[str, int] | str:
+def book(slug: str) -> Response | tuple[str, int]:
     offering = _offering_or_404(slug)
     form = BookingForm(request.form if request.method == "POST" else request.args)
     if request.method == "GET":
         form.language.data = form.language.data or current_language()
-        return render_template("booking/book.html", offering=offering, form=form, check=None)
+        return _form_page(offering, form)
     if form.is_spam:
-        return render_template(
-            "booking/book.html", offering=offering, form=form, check=None, refused=True
-        ), 400
+        return _form_page(offering, form, 400, refused=True)
     if not form.validate():
-        return render_template("booking/book.html", offering=offering, form=form, check=None), 422
+        return _form_page(offering, form, 422)
     session = get_session()
     now = _now()
     try:
         held = service.hold_dates(session, form.to_request(slug), service.today_in_montreal(), now)
     except InvalidBooking as error:
         _attach_errors(form, error.errors)
-        return render_template("booking/book.html", offering=offering, form=form, check=None), 422
+        return _form_page(offering, form, 422)
     except DatesTaken as error:
         check = {"free": False, "windows": error.next_available}
-        return render_template(
-            "booking/book.html", offering=offering, form=form, check=check, taken=True
-        ), 409
+        return _form_page(offering, form, 409, check=check, taken=True)
     link = manage_url(held.manage_token)
     notify.booking_requested(session, held.booking, link, now)
     session.commit()
