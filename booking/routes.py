@@ -9,6 +9,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -110,7 +111,8 @@ def book(slug: str) -> Response | tuple[str, int]:
     form = BookingForm(request.form if request.method == "POST" else request.args)
     if request.method == "GET":
         form.language.data = form.language.data or current_language()
-        return _form_page(offering, form)
+        # Arriving from a suggested window: say at once whether its dates are still free.
+        return _form_page(offering, form, check=_check(offering, form))
     if form.is_spam:
         return _form_page(offering, form, 400, refused=True)
     if not form.validate():
@@ -145,11 +147,13 @@ def check_dates(slug: str) -> str:
     offering = _offering_or_404(slug)
     form = BookingForm(request.args, meta={"csrf": False})
     return render_template(
-        "partials/_availability.html", offering=offering, check=_check(offering, form)
+        "partials/_availability_answer.html", offering=offering, check=_check(offering, form)
     )
 
 
 def _check(offering: Offering, form: BookingForm) -> dict | None:
+    if not (form.start.raw_data and form.end.raw_data):
+        return None
     if not (form.start.validate(form) and form.end.validate(form)):
         return None
     start, end = form.start.data, form.end.data
@@ -172,7 +176,7 @@ def _attach_errors(form: BookingForm, errors: dict[str, str]) -> None:
 @blueprint.get("/bookings/<token>")
 def manage(token: str) -> Response:
     booking = _booking_or_404(token)
-    response = Response(render_template("booking/manage.html", booking=booking, token=token))
+    response = make_response(render_template("booking/manage.html", booking=booking, token=token))
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -135,9 +135,20 @@ def test_a_wrong_private_link_is_a_404(client):
     assert client.post("/bookings/not-a-real-token/cancel").status_code in (400, 404)
 
 
-def test_private_page_is_never_cached(client):
+def test_private_page_is_an_html_page_never_cached(client):
     path = private_path(post_form(client, "/book/expo-interieure", form_data()))
-    assert client.get(path).headers["Cache-Control"] == "no-store"
+    response = client.get(path)
+    assert response.mimetype == "text/html"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_following_a_suggested_window_says_at_once_that_it_is_free(client):
+    start = days_from_today(60)
+    url = f"/book/formation-bd-textile?start={start}&end={start}"
+    page = client.get(url, headers=EN).get_data(as_text=True)
+    assert "These dates are free." in page
+    assert f'value="{start}"' in page
 
 
 def test_too_many_requests_get_a_429_that_says_when_to_retry(app, client):

@@ -1,0 +1,263 @@
+"""Browser fixtures: the real app served by run.py on a free port, and headless Chromium."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    sync_playwright,
+)
+
+from booking.service import today_in_montreal
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("AMBULANTE_CHROMIUM", "/usr/bin/chromium")
+# Headless, and nothing that reaches for the network on its own (the sandbox has none; we are root).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SERVER_START_SECONDS = 30
+# Playwright waits at most this long for anything; a live answer takes well under a second.
+TIMEOUT_MS = 5_000
+LOCALES = {"fr": "fr-CA", "en": "en-CA"}
+
+
+def days_ahead(days: int) -> dt.date:
+    """A date `days` from today in Montréal, the app's calendar."""
+    return today_in_montreal() + dt.timedelta(days=days)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+@pytest.fixture(scope="session")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python run.py` on a fresh SQLite database with the demo offerings."""
+    data_dir = tmp_path_factory.mktemp("browser-data")
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AMBULANTE_")}
+    env.update(
+        AMBULANTE_DATA_DIR=str(data_dir),
+        AMBULANTE_BOOKING_RATE_LIMIT="10000/minute",
+        PYTHONUNBUFFERED="1",
+    )
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = data_dir / "server.log"
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "run.py", "--port", str(port)],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while not _answers(f"{url}/healthz"):
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"run.py did not start:\n{log_path.read_text(errors='replace')}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def hold_via_api(
+    base_url: str, offering: str, start: dt.date, end: dt.date, **overrides: Any
+) -> dict[str, Any]:
+    """Another union's request through the JSON API; returns the 201 answer."""
+    body: dict[str, Any] = {
+        "offering": offering,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "organization": "Syndicat des cols bleus",
+        "contact_name": "Ana Pérez",
+        "email": "ana@example.org",
+        "phone": "514-383-2266",
+        "venue": "Salle des métallos",
+        "address": "1601 av. De Lorimier",
+        "city": "Montréal",
+        "audience": 80,
+        "language": "fr",
+    }
+    if offering.startswith("expo"):
+        setting = "outdoor" if offering == "expo-exterieure" else "indoor"
+        body.update(wall_metres=25, venue_setting=setting, secure_storage=True)
+    body.update(overrides)
+    request = urllib.request.Request(
+        f"{base_url}/api/v1/bookings",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 201
+        return json.load(response)
+
+
+def expect_live_answer_to_settle(page: Page) -> None:
+    """Arms a wait for the next live answer to be in place (swapped and settled by HTMX)."""
+    page.evaluate("""() => { window.liveAnswer = new Promise(resolve => document.body
+        .addEventListener('htmx:afterSettle', () => resolve(true), {once: true})); }""")
+
+
+def wait_for_live_answer(page: Page) -> None:
+    settled = page.evaluate(
+        """timeout => Promise.race([window.liveAnswer,
+            new Promise(resolve => setTimeout(() => resolve(false), timeout))])""",
+        TIMEOUT_MS,
+    )
+    assert settled, "no live answer came back under the dates"
+
+
+def enter_dates(page: Page, start: dt.date, end: dt.date) -> None:
+    """Fill both dates as a person does: the answer to the first has come before the second."""
+    expect_live_answer_to_settle(page)
+    page.locator("#start").fill(start.isoformat())
+    wait_for_live_answer(page)
+    page.locator("#end").fill(end.isoformat())
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (set AMBULANTE_CHROMIUM)")
+    with sync_playwright() as running:
+        yield running
+
+
+def _launch(playwright: Playwright) -> Browser:
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    chromium = _launch(playwright)
+    yield chromium
+    chromium.close()
+
+
+class Visitor:
+    """One person's browser tab, with what its console complained about."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.console_errors: list[str] = []
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda error: self.console_errors.append(f"uncaught: {error}"))
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.console_errors.append(f"{message.text} ({message.location.get('url')})")
+
+
+def _tabs(browser: Browser, base_url: str) -> Iterator[Callable[..., Visitor]]:
+    contexts: list[BrowserContext] = []
+
+    def open_tab(language: str = "en", javascript: bool = True) -> Visitor:
+        context = browser.new_context(
+            base_url=base_url,
+            locale=LOCALES[language],
+            extra_http_headers={"Accept-Language": f"{LOCALES[language]},{language};q=0.9"},
+            java_script_enabled=javascript,
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return Visitor(context.new_page())
+
+    yield open_tab
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def visitor(browser: Browser, base_url: str) -> Iterator[Callable[..., Visitor]]:
+    """Opens a tab in a fresh context: `visitor(language="en", javascript=True)`."""
+    yield from _tabs(browser, base_url)
+
+
+@pytest.fixture
+def first_time_visitor(playwright: Playwright, base_url: str) -> Iterator[Callable[..., Visitor]]:
+    """Like `visitor`, in a browser just started: Chromium asks for some things (the site's
+    icon) once per browser, so only a new one shows every error a first visit can log."""
+    chromium = _launch(playwright)
+    yield from _tabs(chromium, base_url)
+    chromium.close()
+
+
+def _date_keys(order: str, when: dt.date) -> list[tuple[str, str]]:
+    """Keystrokes for Chromium's date field: each segment in the order the field shows them.
+    A full month or day moves on by itself; a year can take more digits, so it needs an arrow."""
+    digits = {"y": f"{when.year:04d}", "m": f"{when.month:02d}", "d": f"{when.day:02d}"}
+    keys = []
+    for position, segment in enumerate(order):
+        keys.append(("type", digits[segment]))
+        if segment == "y" and position < len(order) - 1:
+            keys.append(("press", "ArrowRight"))
+    return keys
+
+
+@pytest.fixture(scope="session")
+def type_date(browser: Browser) -> Callable[[Page, dt.date], None]:
+    """Types a date into the focused date field, in the segment order this Chromium shows
+    (it follows the browser's own locale, which a context's locale does not change)."""
+    probe = dt.date(2030, 12, 25)
+    page = browser.new_page()
+    try:
+        for order in ("mdy", "dmy", "ymd"):
+            page.set_content('<input type="date" id="probe" aria-label="probe">')
+            page.focus("#probe")
+            for action, key in _date_keys(order, probe):
+                getattr(page.keyboard, action)(key)
+            if page.input_value("#probe") == probe.isoformat():
+                break
+        else:
+            pytest.fail("could not learn the order of Chromium's date field segments")
+    finally:
+        page.close()
+
+    def type_into_focused_field(tab: Page, when: dt.date) -> None:
+        for action, key in _date_keys(order, when):
+            getattr(tab.keyboard, action)(key)
+
+    return type_into_focused_field
