@@ -29,7 +29,7 @@ class Window:
 
     @property
     def days(self) -> int:
-        return (self.end - self.start).days + 1
+        return days_between(self.start, self.end)
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,11 @@ class Day:
     date: dt.date
     status: str  # "free", "held" or "booked"
     bookable: bool  # free, and far enough ahead for the offering's lead time
+
+
+def days_between(first: dt.date, last: dt.date) -> int:
+    """How many days a booking from `first` to `last` lasts, both days included."""
+    return (last - first).days + 1
 
 
 def blocked_range(offering: Offering, start: dt.date, end: dt.date) -> Window:

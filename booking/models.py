@@ -140,10 +140,6 @@ class Booking(Base):
     def holds_dates(self) -> bool:
         return self.status in HOLDING_STATUSES
 
-    @property
-    def days(self) -> int:
-        return (self.end_date - self.start_date).days + 1
-
 
 class Blackout(Base):
     """Dates on which a unit, or every unit of an offering, is not available."""

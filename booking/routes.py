@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from booking import notify, service
-from booking.availability import earliest_start, free_unit_id, next_windows
+from booking.availability import earliest_start, next_windows
 from booking.errors import (
     BookingNotFound,
     CannotCancel,
@@ -125,7 +125,7 @@ def book(slug: str) -> Response | tuple[str, int]:
         _attach_errors(form, error.errors)
         return _form_page(offering, form, 422)
     except DatesTaken as error:
-        check = {"free": False, "windows": error.next_available}
+        check = service.DateCheck(free=False, windows=error.next_available)
         return _form_page(offering, form, 409, check=check, taken=True)
     link = manage_url(held.manage_token)
     notify.booking_requested(session, held.booking, link, now)
@@ -151,21 +151,15 @@ def check_dates(slug: str) -> str:
     )
 
 
-def _check(offering: Offering, form: BookingForm) -> dict | None:
+def _check(offering: Offering, form: BookingForm) -> service.DateCheck | None:
+    """Nothing to say until both dates are typed and read as dates."""
     if not (form.start.raw_data and form.end.raw_data):
         return None
     if not (form.start.validate(form) and form.end.validate(form)):
         return None
-    start, end = form.start.data, form.end.data
-    today = service.today_in_montreal()
-    errors = service.date_errors(offering, start, end, today)
-    if errors:
-        return {"free": False, "errors": list(errors.values()), "windows": []}
-    session = get_session()
-    if free_unit_id(session, offering, start, end) is not None:
-        return {"free": True}
-    days = (end - start).days + 1
-    return {"free": False, "windows": next_windows(session, offering, days, start, today)}
+    return service.check_dates(
+        get_session(), offering, form.start.data, form.end.data, service.today_in_montreal()
+    )
 
 
 def _attach_errors(form: BookingForm, errors: dict[str, str]) -> None:

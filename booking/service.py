@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -18,7 +18,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload
 
 from booking.availability import (
+    Window,
     blocked_range,
+    days_between,
     earliest_start,
     free_unit_id,
     next_windows,
@@ -115,7 +117,7 @@ def date_errors(offering: Offering, start: dt.date, end: dt.date, today: dt.date
     if end < start:
         errors["end"] = _l("The end date must be on or after the start date.")
     else:
-        days = (end - start).days + 1
+        days = days_between(start, end)
         if days < offering.min_days:
             errors["end"] = _l(
                 "This offering is booked for at least %(days)s days.", days=offering.min_days
@@ -125,6 +127,28 @@ def date_errors(offering: Offering, start: dt.date, end: dt.date, today: dt.date
                 "This offering is booked for at most %(days)s days.", days=offering.max_days
             )
     return errors
+
+
+@dataclass(frozen=True)
+class DateCheck:
+    """What the form says live under the dates."""
+
+    free: bool
+    errors: list[str] = field(default_factory=list)
+    windows: list[Window] = field(default_factory=list)
+
+
+def check_dates(
+    session: Session, offering: Offering, start: dt.date, end: dt.date, today: dt.date
+) -> DateCheck:
+    """Free, against a rule (with why), or taken (with the next windows of that length)."""
+    errors = date_errors(offering, start, end, today)
+    if errors:
+        return DateCheck(free=False, errors=list(errors.values()))
+    if free_unit_id(session, offering, start, end) is not None:
+        return DateCheck(free=True)
+    windows = next_windows(session, offering, days_between(start, end), start, today)
+    return DateCheck(free=False, windows=windows)
 
 
 def venue_errors(offering: Offering, request: BookingRequest) -> dict[str, str]:
@@ -186,7 +210,7 @@ def hold_dates(
     else:
         raise TryAgain()
     session.rollback()
-    days = (request.end - request.start).days + 1
+    days = days_between(request.start, request.end)
     raise DatesTaken(next_windows(session, offering, days, request.start, today))
 
 
