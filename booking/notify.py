@@ -8,6 +8,8 @@ from pathlib import Path
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy.orm import Session
 
 from booking.ics import booking_calendar
@@ -51,41 +53,31 @@ def booking_requested(
             now,
             [(f"{booking.reference}.ics", "text/calendar", invite)],
         )
-    with force_locale("fr"):
-        _queue(
-            session,
-            current_app.config["STAFF_EMAIL"],
-            _(
-                "New request %(reference)s: %(organization)s",
-                reference=booking.reference,
-                organization=booking.organization,
-            ),
-            render_template(
-                "booking/email/staff_requested.txt",
-                booking=booking,
-                title=localized(booking.offering, "title"),
-            ),
-            now,
-        )
+    subject = _l(
+        "New request %(reference)s: %(organization)s",
+        reference=booking.reference,
+        organization=booking.organization,
+    )
+    _tell_staff(session, booking, subject, "booking/email/staff_requested.txt", now)
 
 
 def booking_cancelled(session: Session, booking: Booking, now: dt.datetime) -> None:
+    subject = _l(
+        "Request %(reference)s cancelled by %(organization)s",
+        reference=booking.reference,
+        organization=booking.organization,
+    )
+    _tell_staff(session, booking, subject, "booking/email/staff_cancelled.txt", now)
+
+
+def _tell_staff(
+    session: Session, booking: Booking, subject: LazyString, template: str, now: dt.datetime
+) -> None:
+    """Staff read French whatever the union's language."""
     with force_locale("fr"):
-        _queue(
-            session,
-            current_app.config["STAFF_EMAIL"],
-            _(
-                "Request %(reference)s cancelled by %(organization)s",
-                reference=booking.reference,
-                organization=booking.organization,
-            ),
-            render_template(
-                "booking/email/staff_cancelled.txt",
-                booking=booking,
-                title=localized(booking.offering, "title"),
-            ),
-            now,
-        )
+        title = localized(booking.offering, "title")
+        body = render_template(template, booking=booking, title=title)
+        _queue(session, current_app.config["STAFF_EMAIL"], str(subject), body, now)
 
 
 def deliver(session: Session, now: dt.datetime) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import re
@@ -80,6 +81,18 @@ def request_for(
         fields.update(wall_metres=25, venue_setting=setting, secure_storage=True)
     fields.update(overrides)
     return BookingRequest(**fields)
+
+
+def api_body(
+    offering: str = "expo-interieure",
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """The same valid request, as a script sends it to POST /api/v1/bookings."""
+    body = dataclasses.asdict(request_for(offering, start, end, **overrides))
+    body.update(start=body["start"].isoformat(), end=body["end"].isoformat())
+    return {name: value for name, value in body.items() if value is not None}
 
 
 def hold(session, **kwargs: Any) -> HeldBooking:

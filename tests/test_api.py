@@ -8,33 +8,14 @@ import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from tests.conftest import days_from_today, hold
+from tests.conftest import api_body, days_from_today, hold
 
 D = dt.timedelta
 
 
-def booking_json(
-    offering: str = "expo-interieure", start: dt.date | None = None, days: int = 5, **overrides
-):
-    start = start or days_from_today(60)
-    body = {
-        "offering": offering,
-        "start": start.isoformat(),
-        "end": (start + D(days - 1)).isoformat(),
-        "organization": "FTQ",
-        "contact_name": "Luc",
-        "email": "luc@example.org",
-        "phone": "514 383 2266",
-        "venue": "Hall",
-        "address": "565 boul. Crémazie",
-        "city": "Montréal",
-        "audience": 120,
-        "language": "en",
-    }
-    if offering.startswith("expo"):
-        body.update(wall_metres=30, venue_setting="indoor", secure_storage=True)
-    body.update(overrides)
-    return body
+def booking_json(offering: str = "expo-interieure", days: int = 5, **overrides):
+    start = days_from_today(60)
+    return api_body(offering, start, start + D(days - 1), **overrides)
 
 
 @pytest.fixture

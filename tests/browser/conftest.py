@@ -26,6 +26,7 @@ from playwright.sync_api import (
 )
 
 from booking.service import today_in_montreal
+from tests.conftest import api_body
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("AMBULANTE_CHROMIUM", "/usr/bin/chromium")
@@ -106,24 +107,7 @@ def hold_via_api(
     base_url: str, offering: str, start: dt.date, end: dt.date, **overrides: Any
 ) -> dict[str, Any]:
     """Another union's request through the JSON API; returns the 201 answer."""
-    body: dict[str, Any] = {
-        "offering": offering,
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "organization": "Syndicat des cols bleus",
-        "contact_name": "Ana Pérez",
-        "email": "ana@example.org",
-        "phone": "514-383-2266",
-        "venue": "Salle des métallos",
-        "address": "1601 av. De Lorimier",
-        "city": "Montréal",
-        "audience": 80,
-        "language": "fr",
-    }
-    if offering.startswith("expo"):
-        setting = "outdoor" if offering == "expo-exterieure" else "indoor"
-        body.update(wall_metres=25, venue_setting=setting, secure_storage=True)
-    body.update(overrides)
+    body = api_body(offering, start, end, **overrides)
     request = urllib.request.Request(
         f"{base_url}/api/v1/bookings",
         data=json.dumps(body).encode(),
