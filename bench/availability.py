@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,9 @@ NOT_HOLDING_SHARE = 0.10  # cancelled and declined requests: in the table, not i
 FREE_GAP_DAYS = 21  # left free on every unit in the middle, so a new hold can be measured
 TARGET = 2.0
 SEED = 20271
+ROUNDS = 6
+
+Call = tuple[Callable[[], None], int]  # a call, and how many answers it gives (offerings)
 
 
 @dataclass(frozen=True)
@@ -55,31 +58,40 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "--database-url",
-        help="run on this database instead of SQLite files (its public schema is DROPPED first)",
+        help="run on this PostgreSQL database instead of SQLite files "
+        "(its public schema is DROPPED first)",
     )
     parser.add_argument("--repeat", type=int, default=300, help="timed calls per measure")
     args = parser.parse_args()
     today = today_in_montreal()
-    results: dict[int, dict[str, float]] = {}
     plans: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="ambulante-bench-") as tmp:
-        for size in SIZES:
-            with fresh_app(Path(tmp) / str(size), args.database_url) as app:
-                with session_for(app) as session:
-                    began = time.perf_counter()
-                    filled = fill(session, size, today)
-                    took = time.perf_counter() - began
-                    print(
-                        f"{size:>7} bookings ({filled.holds} holds) from {filled.first} "
-                        f"to {filled.last}, filled in {took:.1f}s",
-                        flush=True,
-                    )
-                    results[size] = measure(session, filled, today, args.repeat)
-                    if size == SIZES[-1]:
-                        plans = query_plans(session, engine_of(app), filled, today)
+    calls: dict[int, dict[str, Call]] = {}
+    urls = postgres_schemas(args.database_url) if args.database_url else {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="ambulante-bench-") as tmp, ExitStack() as open_:
+            for size in SIZES:
+                app = open_.enter_context(fresh_app(Path(tmp) / str(size), urls.get(size)))
+                session = open_.enter_context(session_for(app))
+                began = time.perf_counter()
+                filled = fill(session, size, today)
+                took = time.perf_counter() - began
+                print(
+                    f"{size:>7} bookings ({filled.holds} holds) from {filled.first} "
+                    f"to {filled.last}, filled in {took:.1f}s",
+                    flush=True,
+                )
+                calls[size] = timed_calls(session, filled, today)
+                if size == SIZES[-1]:
+                    plans = query_plans(session, engine_of(app), filled, today)
+            # Both databases side by side: the sizes take turns, so a busy machine slows both.
+            results = measure(calls, args.repeat)
+    finally:
+        if args.database_url:
+            drop_schemas(args.database_url)
     database = "SQLite (a file per size, WAL)"
     if args.database_url:
         database = make_url(args.database_url).render_as_string(hide_password=True)
+        database += " (a schema per size)"
     report(results, plans, database)
 
 
@@ -92,7 +104,6 @@ def fresh_app(data_dir: Path, database_url: str | None) -> Iterator[Any]:
     data_dir.mkdir(parents=True)
     os.environ["AMBULANTE_DATA_DIR"] = str(data_dir)
     if database_url:
-        reset_public_schema(database_url)
         os.environ["AMBULANTE_DATABASE_URL"] = database_url
     app = create_app({"TESTING": True})
     with app.app_context():
@@ -100,13 +111,35 @@ def fresh_app(data_dir: Path, database_url: str | None) -> Iterator[Any]:
     engine_of(app).dispose()
 
 
-def reset_public_schema(database_url: str) -> None:
-    if make_url(database_url).get_backend_name() != "postgresql":
+def postgres_schemas(database_url: str) -> dict[int, str]:
+    """Reset the public schema and give each size a schema of its own in the same database,
+    so both stay open and are measured in turns; btree_gist goes in public, where the
+    migration's CREATE EXTENSION IF NOT EXISTS finds it."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
         raise SystemExit("--database-url: only PostgreSQL is supported")
-    engine = create_engine(database_url)
+    engine = create_engine(url)
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
+        connection.execute(text("CREATE EXTENSION btree_gist SCHEMA public"))
+        for size in SIZES:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS bench_{size} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA bench_{size}"))
+    engine.dispose()
+    return {
+        size: url.update_query_dict(
+            {"options": f"-csearch_path=bench_{size},public"}
+        ).render_as_string(hide_password=False)
+        for size in SIZES
+    }
+
+
+def drop_schemas(database_url: str) -> None:
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        for size in SIZES:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS bench_{size} CASCADE"))
     engine.dispose()
 
 
@@ -192,8 +225,8 @@ def booking_row(
     }
 
 
-def measure(session: Session, filled: Filled, today: dt.date, repeat: int) -> dict[str, float]:
-    """Median seconds per call of what a union's pages ask the database."""
+def timed_calls(session: Session, filled: Filled, today: dt.date) -> dict[str, Call]:
+    """What a union's pages ask the database, each with how many answers one call gives."""
     offerings = active_offerings(session)
     before_gap = filled.middle - dt.timedelta(days=20)
     month = before_gap.replace(day=1)
@@ -228,23 +261,31 @@ def measure(session: Session, filled: Filled, today: dt.date, repeat: int) -> di
         hold_dates(session, gap_request, today, now)
         session.rollback()
 
-    per_offering = len(offerings)
     return {
-        "month calendar": median_seconds(calendar, repeat) / per_offering,
-        "conflict check": median_seconds(conflict, repeat) / per_offering,
-        "new hold (rolled back)": median_seconds(hold, max(repeat // 3, 20)),
+        "month calendar": (calendar, len(offerings)),
+        "conflict check": (conflict, len(offerings)),
+        "new hold (rolled back)": (hold, 1),
     }
 
 
-def median_seconds(call: Callable[[], None], repeat: int) -> float:
-    for _ in range(5):
-        call()  # warm the statement cache and the database's pages
-    samples = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - began)
-    return statistics.median(samples)
+def measure(calls: dict[int, dict[str, Call]], repeat: int) -> dict[int, dict[str, float]]:
+    """Median seconds per answer, over `repeat` timed calls taken in rounds."""
+    samples: dict[int, dict[str, list[float]]] = {size: {} for size in calls}
+    for round_number in range(ROUNDS):
+        sizes = list(calls) if round_number % 2 == 0 else list(reversed(calls))
+        for size in sizes:
+            for name, (call, answers) in calls[size].items():
+                for _ in range(3):
+                    call()  # warm the statement cache and the database's pages
+                timed = samples[size].setdefault(name, [])
+                for _ in range(max(repeat // ROUNDS, 1)):
+                    began = time.perf_counter()
+                    call()
+                    timed.append((time.perf_counter() - began) / answers)
+    return {
+        size: {name: statistics.median(timed) for name, timed in by_name.items()}
+        for size, by_name in samples.items()
+    }
 
 
 def query_plans(session: Session, engine: Engine, filled: Filled, today: dt.date) -> list[str]:
