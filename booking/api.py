@@ -11,13 +11,13 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
-from booking import notify, service
+from booking import service
 from booking.availability import day_states
 from booking.errors import DatesTaken, InvalidBooking, UnknownOffering
 from booking.forms import UNSTORABLE, BookingForm
 from booking.models import Offering
 from booking.openapi import openapi_document
-from booking.routes import manage_url
+from booking.submit import submit_request
 from core.database import get_session
 from core.limits import booking_limit, limiter
 
@@ -144,11 +144,12 @@ def create_booking() -> Reply:
         errors["offering"] = _("This field is required.")
     if errors:
         return _errors(errors)
-    session = get_session()
-    now = dt.datetime.now(dt.UTC)
     try:
-        held = service.hold_dates(
-            session, form.to_request(body["offering"]), service.today_in_montreal(), now
+        submitted = submit_request(
+            get_session(),
+            form.to_request(body["offering"]),
+            service.today_in_montreal(),
+            dt.datetime.now(dt.UTC),
         )
     except UnknownOffering:
         return _errors({"offering": _("Unknown offering.")})
@@ -159,18 +160,14 @@ def create_booking() -> Reply:
             {"start": w.start.isoformat(), "end": w.end.isoformat()} for w in error.next_available
         ]
         return jsonify(error=_("Those dates are no longer free."), next_available=windows), 409
-    link = manage_url(held.manage_token)
-    notify.booking_requested(session, held.booking, link, now)
-    session.commit()
-    notify.deliver(session, now)
-    booking = held.booking
+    booking = submitted.booking
     return jsonify(
         reference=booking.reference,
         status=booking.status,
         offering=body["offering"],
         start=booking.start_date.isoformat(),
         end=booking.end_date.isoformat(),
-        manage_url=link,
+        manage_url=submitted.manage_url,
     ), 201
 
 

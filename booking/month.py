@@ -13,7 +13,7 @@ from booking.availability import Day, day_states
 from booking.models import Offering
 
 MONTHS_AHEAD = 36
-MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
+MONTH_PATTERN = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 
 
 class InvalidMonth(ValueError):
@@ -37,7 +37,7 @@ def parse_month(value: str | None, today: dt.date, opens: dt.date) -> dt.date:
     if not value:
         return opens.replace(day=1)
     match = MONTH_PATTERN.match(value)
-    if not match or not 1 <= int(match[2]) <= 12:
+    if not match or not 1 <= int(match[2]) <= 12 or int(match[1]) < dt.MINYEAR:
         raise InvalidMonth(value)
     first = dt.date(int(match[1]), int(match[2]), 1)
     if not first_shown <= first <= _add_months(first_shown, MONTHS_AHEAD):

@@ -25,7 +25,7 @@ def _queue(
     body: str,
     now: dt.datetime,
     attachments: list[tuple[str, str, bytes]] | None = None,
-) -> None:
+) -> int:
     config = current_app.config
     message = outbox.compose(
         sender=config["MAIL_FROM"],
@@ -34,16 +34,17 @@ def _queue(
         body=body,
         attachments=attachments or [],
     )
-    outbox.queue(session, message, Path(config["DATA_DIR"]), now)
+    return outbox.queue(session, message, Path(config["DATA_DIR"]), now)
 
 
 def booking_requested(
     session: Session, booking: Booking, manage_url: str, now: dt.datetime
-) -> None:
+) -> list[int]:
+    """Queue the union's acknowledgement and the staff notice; returns their outbox ids."""
     with force_locale(booking.language):
         title = localized(booking.offering, "title")
         invite = booking_calendar(booking, title, manage_url, now)
-        _queue(
+        acknowledgement = _queue(
             session,
             booking.email,
             _("Your request %(reference)s is received", reference=booking.reference),
@@ -58,28 +59,33 @@ def booking_requested(
         reference=booking.reference,
         organization=booking.organization,
     )
-    _tell_staff(session, booking, subject, "booking/email/staff_requested.txt", now)
+    return [
+        acknowledgement,
+        _tell_staff(session, booking, subject, "booking/email/staff_requested.txt", now),
+    ]
 
 
-def booking_cancelled(session: Session, booking: Booking, now: dt.datetime) -> None:
+def booking_cancelled(session: Session, booking: Booking, now: dt.datetime) -> list[int]:
     subject = _l(
         "Request %(reference)s cancelled by %(organization)s",
         reference=booking.reference,
         organization=booking.organization,
     )
-    _tell_staff(session, booking, subject, "booking/email/staff_cancelled.txt", now)
+    return [_tell_staff(session, booking, subject, "booking/email/staff_cancelled.txt", now)]
 
 
 def _tell_staff(
     session: Session, booking: Booking, subject: LazyString, template: str, now: dt.datetime
-) -> None:
+) -> int:
     """Staff read French whatever the union's language."""
     with force_locale("fr"):
         title = localized(booking.offering, "title")
         body = render_template(template, booking=booking, title=title)
-        _queue(session, current_app.config["STAFF_EMAIL"], str(subject), body, now)
+        return _queue(session, current_app.config["STAFF_EMAIL"], str(subject), body, now)
 
 
-def deliver(session: Session, now: dt.datetime) -> int:
-    """Try to send what waits in the outbox (this message and any earlier failure)."""
-    return outbox.deliver_pending(session, outbox.smtp_settings(current_app.config), now)
+def deliver(session: Session, message_ids: list[int], now: dt.datetime) -> int:
+    """Try to send the messages a request just queued; earlier failures are left to
+    `send-outbox`, so a mail server that is down costs a request one attempt at most."""
+    smtp = outbox.smtp_settings(current_app.config)
+    return outbox.deliver_pending(session, smtp, now, only=message_ids)

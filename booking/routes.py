@@ -7,7 +7,6 @@ import datetime as dt
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -18,7 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from booking import notify, service
+from booking import service
 from booking.availability import earliest_start, next_windows
 from booking.errors import (
     BookingNotFound,
@@ -32,13 +31,13 @@ from booking.forms import BookingForm
 from booking.ics import booking_calendar
 from booking.models import Offering
 from booking.month import InvalidMonth, month_view, parse_month
+from booking.submit import manage_url, submit_request, withdraw_request
 from core.database import get_session
 from core.i18n import current_language, localized
 from core.limits import booking_limit, limiter
-from core.web import render_page_or_fragment, retry_later
+from core.web import RETRY_SECONDS, render_page_or_fragment, retry_later
 
 blueprint = Blueprint("booking", __name__)
-RETRY_SECONDS = 2
 
 
 def _now() -> dt.datetime:
@@ -56,12 +55,6 @@ def _offering_or_404(slug: str) -> Offering:
         return service.offering_by_slug(get_session(), slug)
     except UnknownOffering:
         abort(404)
-
-
-def manage_url(token: str) -> str:
-    public = current_app.config["PUBLIC_URL"]
-    path = url_for("booking.manage", token=token)
-    return f"{public}{path}" if public else url_for("booking.manage", token=token, _external=True)
 
 
 @blueprint.get("/")
@@ -117,28 +110,24 @@ def book(slug: str) -> Response | tuple[str, int]:
         return _form_page(offering, form, 400, refused=True)
     if not form.validate():
         return _form_page(offering, form, 422)
-    session = get_session()
-    now = _now()
     try:
-        held = service.hold_dates(session, form.to_request(slug), service.today_in_montreal(), now)
+        submitted = submit_request(
+            get_session(), form.to_request(slug), service.today_in_montreal(), _now()
+        )
     except InvalidBooking as error:
         _attach_errors(form, error.errors)
         return _form_page(offering, form, 422)
     except DatesTaken as error:
         check = service.DateCheck(free=False, windows=error.next_available)
         return _form_page(offering, form, 409, check=check, taken=True)
-    link = manage_url(held.manage_token)
-    notify.booking_requested(session, held.booking, link, now)
-    session.commit()
-    notify.deliver(session, now)
     flash(
         _(
             "Your request is received. Your dates are held until our team decides; "
             "we sent a confirmation to %(email)s.",
-            email=held.booking.email,
+            email=submitted.booking.email,
         )
     )
-    return redirect(url_for("booking.manage", token=held.manage_token), code=303)
+    return redirect(url_for("booking.manage", token=submitted.manage_token), code=303)
 
 
 @blueprint.get("/book/<slug>/check")
@@ -180,17 +169,12 @@ def cancel(token: str) -> Response | str:
     booking = _booking_or_404(token)
     if request.method == "GET":
         return render_template("booking/cancel.html", booking=booking, token=token)
-    session = get_session()
-    now = _now()
     try:
-        booking = service.cancel_booking(session, token, now)
+        withdraw_request(get_session(), token, _now())
     except CannotCancel:
-        session.rollback()
+        get_session().rollback()
         flash(_("This request can no longer be cancelled."))
         return redirect(url_for("booking.manage", token=token), code=303)
-    notify.booking_cancelled(session, booking, now)
-    session.commit()
-    notify.deliver(session, now)
     flash(_("Your request is cancelled and its dates are free again."))
     return redirect(url_for("booking.manage", token=token), code=303)
 

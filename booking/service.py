@@ -44,6 +44,7 @@ OVERLAP_SQLSTATE = "23P01"  # PostgreSQL's exclusion_violation
 RACE_SQLSTATES = (OVERLAP_SQLSTATE, "40P01", "40001")
 TRANSIENT_RETRIES = 3
 OVERLAP_TRIGGER_MESSAGE = "booking_holds_overlap"
+SQLITE_BUSY_MESSAGE = "database is locked"
 
 
 def today_in_montreal() -> dt.date:
@@ -187,12 +188,14 @@ def hold_dates(
         raise InvalidBooking(errors)
     blocked = blocked_range(offering, request.start, request.end)
     for _attempt in range(len(offering.units) + TRANSIENT_RETRIES):
-        begin_write(session)
         try:
+            begin_write(session)
             _wait_for_other_holds(session, offering)
             unit_id = free_unit_id(session, offering, request.start, request.end)
             if unit_id is None:
-                break
+                session.rollback()
+                days = days_between(request.start, request.end)
+                raise DatesTaken(next_windows(session, offering, days, request.start, today))
             token = secrets.token_urlsafe(32)
             booking = _new_booking(
                 offering, unit_id, request, blocked.start, blocked.end, token, now
@@ -204,14 +207,10 @@ def hold_dates(
             if not _lost_a_race(error):
                 raise
             continue
-        booking.reference = f"AMB-{now.year}-{booking.id:04d}"
+        booking.reference = f"AMB-{today.year}-{booking.id:04d}"
         session.flush()
         return HeldBooking(booking, token)
-    else:
-        raise TryAgain()
-    session.rollback()
-    days = days_between(request.start, request.end)
-    raise DatesTaken(next_windows(session, offering, days, request.start, today))
+    raise TryAgain()
 
 
 def _wait_for_other_holds(session: Session, offering: Offering) -> None:
@@ -258,10 +257,16 @@ def _new_booking(
 
 
 def _lost_a_race(error: IntegrityError | OperationalError) -> bool:
-    """An overlapping hold committed first, or the database aborted a deadlock: try again."""
+    """An overlapping hold committed first, the database aborted a deadlock, or SQLite's
+    write lock stayed taken past the busy timeout: worth another try."""
     original = error.orig
     sqlstate = getattr(original, "sqlstate", None)
-    return sqlstate in RACE_SQLSTATES or OVERLAP_TRIGGER_MESSAGE in str(original)
+    message = str(original)
+    return (
+        sqlstate in RACE_SQLSTATES
+        or OVERLAP_TRIGGER_MESSAGE in message
+        or SQLITE_BUSY_MESSAGE in message
+    )
 
 
 def hash_token(token: str) -> str:

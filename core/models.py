@@ -23,4 +23,5 @@ class OutboxMessage(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
-    claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Not tried again before this: a sender's claim, or the wait after a failed attempt.
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,12 +1,14 @@
 """The mail outbox: every message is stored (a row and an .eml file) before any attempt to send it.
 
-Messages are sent over SMTP when AMBULANTE_SMTP_HOST is set. A send that fails stays in
-the outbox with its error and is tried again by the next delivery run, so none is lost.
+Messages are sent over SMTP when AMBULANTE_SMTP_HOST is set: a request sends what it
+queued, and `send-outbox` (run from cron) sends whatever is still due. A send that fails
+stays in the outbox with its error and is tried again later, so none is lost.
 A row is claimed before it is sent, so several processes never send the same message."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import smtplib
 from collections.abc import Sequence
 from email import message_from_string, policy
@@ -16,15 +18,18 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import event, or_, select, update
+from sqlalchemy import and_, event, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.database import session_for
 from core.models import OutboxMessage
 
+log = logging.getLogger(__name__)
 CLAIM_SECONDS = 120
 SMTP_TIMEOUT_SECONDS = 10
-MAX_ATTEMPTS_PER_RUN = 50
+MAX_MESSAGES_PER_RUN = 50
+MAX_ATTEMPTS = 10  # with the waits below, about two days of trying
+LONGEST_WAIT = dt.timedelta(hours=12)
 
 
 def compose(
@@ -48,7 +53,7 @@ def compose(
     return message
 
 
-def queue(session: Session, message: EmailMessage, data_dir: Path, now: dt.datetime) -> None:
+def queue(session: Session, message: EmailMessage, data_dir: Path, now: dt.datetime) -> int:
     """Store the message in the outbox, in the caller's transaction; its .eml copy is
     written once that transaction commits, so a rolled-back request leaves no file."""
     row = OutboxMessage(
@@ -62,6 +67,7 @@ def queue(session: Session, message: EmailMessage, data_dir: Path, now: dt.datet
     session.flush()
     name = f"{row.id:06d}-{now:%Y%m%dT%H%M%S}.eml"
     session.info.setdefault(_UNWRITTEN, []).append((data_dir / "outbox" / name, row.raw))
+    return row.id
 
 
 _UNWRITTEN = "outbox_files_to_write"
@@ -69,9 +75,14 @@ _UNWRITTEN = "outbox_files_to_write"
 
 @event.listens_for(Session, "after_commit")
 def _write_eml_copies(session: Session) -> None:
+    """The row is the record; a copy that cannot be written is logged, never an error
+    for the person whose request was just committed."""
     for path, raw in session.info.pop(_UNWRITTEN, []):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(raw)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(raw)
+        except OSError:
+            log.exception("could not write the outbox copy %s", path)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -91,49 +102,78 @@ def smtp_settings(config: Any) -> dict[str, Any] | None:
     }
 
 
-def deliver_pending(session: Session, smtp: dict[str, Any] | None, now: dt.datetime) -> int:
-    """Send what is waiting; returns how many were sent. Without SMTP, nothing leaves."""
+def deliver_pending(
+    session: Session,
+    smtp: dict[str, Any] | None,
+    now: dt.datetime,
+    only: Sequence[int] | None = None,
+) -> int:
+    """Send what is due (or only the messages `only` names); returns how many were sent.
+
+    Without SMTP nothing leaves. A temporary failure waits longer before each new attempt;
+    a refusal by the server (5xx), or too many attempts, ends the tries, the error kept.
+    When the server cannot be reached at all, the run stops rather than wait on it again."""
     if smtp is None:
         return 0
-    sent = 0
-    pending = session.scalars(
-        select(OutboxMessage.id)
-        .where(
-            OutboxMessage.sent_at.is_(None),
-            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
-        )
-        .order_by(OutboxMessage.id)
-        .limit(MAX_ATTEMPTS_PER_RUN)
-    ).all()
+    due = select(OutboxMessage.id).where(_is_due(now)).order_by(OutboxMessage.id)
+    if only is not None:
+        due = due.where(OutboxMessage.id.in_(only))
+    pending = session.scalars(due.limit(MAX_MESSAGES_PER_RUN)).all()
     session.commit()
+    sent = 0
     for message_id in pending:
         if not _claim(session, message_id, now):
             continue
-        row = session.get(OutboxMessage, message_id)
+        row = session.get(OutboxMessage, message_id, populate_existing=True)
         assert row is not None
         row.attempts += 1
         try:
             _send(smtp, row)
         except (OSError, smtplib.SMTPException) as error:
             row.last_error = f"{type(error).__name__}: {error}"[:2000]
-            row.claimed_until = None
-        else:
-            row.sent_at = now
-            row.last_error = None
-            sent += 1
+            if _is_refusal(error):
+                row.attempts = MAX_ATTEMPTS
+            row.next_attempt_at = now + _backoff(row.attempts)
+            session.commit()
+            if _is_unreachable(error):
+                break
+            continue
+        row.sent_at = now
+        row.last_error = None
         session.commit()
+        sent += 1
     return sent
 
 
+def _is_due(now: dt.datetime):  # type: ignore[no-untyped-def]
+    return and_(
+        OutboxMessage.sent_at.is_(None),
+        OutboxMessage.attempts < MAX_ATTEMPTS,
+        or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+    )
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    return min(dt.timedelta(minutes=2 ** (attempts - 1)), LONGEST_WAIT)
+
+
+def _is_refusal(error: Exception) -> bool:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return True
+    return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
+
+
+def _is_unreachable(error: Exception) -> bool:
+    return isinstance(error, (OSError, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected))
+
+
 def _claim(session: Session, message_id: int, now: dt.datetime) -> bool:
+    """Take the message for this run only; another process sees it as not due."""
     result = session.execute(
         update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message_id,
-            OutboxMessage.sent_at.is_(None),
-            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
-        )
-        .values(claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS))
+        .where(OutboxMessage.id == message_id, _is_due(now))
+        .values(next_attempt_at=now + dt.timedelta(seconds=CLAIM_SECONDS))
+        .execution_options(synchronize_session=False)  # the row is read afresh next
     )
     session.commit()
     return result.rowcount == 1

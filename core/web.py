@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
@@ -19,13 +20,12 @@ CONTENT_SECURITY_POLICY = (
     "frame-ancestors 'none'"
 )
 
+RETRY_SECONDS = 2
 ERROR_MESSAGES = {
     400: _l("The request could not be understood. Please check what you sent and try again."),
     404: _l("This page does not exist, or the link is no longer valid."),
     405: _l("This address does not accept that kind of request."),
-    409: _l("Those dates are no longer free."),
     413: _l("What you sent is too large."),
-    422: _l("Some of what you sent is not valid."),
     429: _l("Too many requests from your address. Please try again later."),
     500: _l("Something went wrong on our side. Nothing was changed; please try again."),
     503: _l(
@@ -81,6 +81,16 @@ def _on_csrf_error(_error: CSRFError) -> Any:
     return error_response(400, CSRF_MESSAGE)
 
 
+def _on_database_busy(error: OperationalError) -> Any:
+    """Contention that outlasted the waits (a lock, a deadlock): nothing was written, so the
+    person may simply send again. Anything else from the database is an unexpected error."""
+    message = str(error.orig)
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if "database is locked" in message or sqlstate in ("40P01", "40001", "55P03"):
+        return retry_later(503, RETRY_SECONDS)
+    return _on_unexpected_error(error)
+
+
 def _on_unexpected_error(error: Exception) -> Any:
     if isinstance(error, HTTPException):
         return _on_http_error(error)
@@ -102,5 +112,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _on_csrf_error)
     app.register_error_handler(HTTPException, _on_http_error)
     app.register_error_handler(InternalServerError, _on_unexpected_error)
+    app.register_error_handler(OperationalError, _on_database_busy)
     app.register_error_handler(Exception, _on_unexpected_error)
     app.after_request(_security_headers)

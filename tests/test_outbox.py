@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import socket
+import time
 
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from core.database import session_for
 from core.models import OutboxMessage
+from core.outbox import compose, deliver_pending, queue, smtp_settings
 from tests.conftest import days_from_today, form_data, post_form
 
 
@@ -44,6 +48,12 @@ def start_smtp(port: int) -> tuple[Controller, Inbox]:
     return controller, inbox
 
 
+def stored_messages(app) -> list[OutboxMessage]:
+    """The outbox as the database holds it now (a session of its own, nothing cached)."""
+    with session_for(app) as fresh:
+        return list(fresh.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
 def book(client, days_ahead: int = 60):
     start = days_from_today(days_ahead)
     response = post_form(client, "/book/expo-interieure", form_data(start=start, language="en"))
@@ -63,7 +73,7 @@ def test_without_smtp_messages_wait_in_the_outbox_as_eml_files(app, client, sess
     assert "text/calendar" in parts
 
 
-def test_with_smtp_the_union_and_the_staff_receive_their_messages(client, session, smtp_port):
+def test_with_smtp_the_union_and_the_staff_receive_their_messages(app, client, smtp_port):
     controller, inbox = start_smtp(smtp_port)
     try:
         book(client)
@@ -72,23 +82,52 @@ def test_with_smtp_the_union_and_the_staff_receive_their_messages(client, sessio
     subjects = sorted(message["Subject"] for message in inbox.messages)
     assert subjects[0].startswith("Nouvelle demande AMB-")  # staff read French
     assert subjects[1].startswith("Your request AMB-")
-    assert all(row.sent_at for row in session.scalars(select(OutboxMessage)))
+    assert all(row.sent_at for row in stored_messages(app))
 
 
-def test_a_failed_send_is_kept_and_sent_by_the_next_delivery(app, client, session, smtp_port):
+def test_a_failed_send_is_kept_and_sent_once_its_wait_is_over(app, client, session, smtp_port):
+    started = time.monotonic()
     book(client)  # nothing listens on the SMTP port yet
-    pending = session.scalars(select(OutboxMessage)).all()
-    assert len(pending) == 2
-    assert all(row.sent_at is None and row.attempts == 1 and row.last_error for row in pending)
+    assert time.monotonic() - started < 5, "a mail server that is down must not stall a union"
+    rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    first, second = rows
+    assert first.sent_at is None and first.attempts == 1 and first.last_error
+    assert second.attempts == 0, "once the server is unreachable, the request stops trying"
     controller, inbox = start_smtp(smtp_port)
     try:
-        result = app.test_cli_runner().invoke(args=["send-outbox"])
+        cron = app.test_cli_runner().invoke(args=["send-outbox"])
+        assert "1 message(s) sent" in cron.output  # the one that never failed
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=2)  # after the first wait
+        assert deliver_pending(session, smtp_settings(app.config), later) == 1
     finally:
         controller.stop()
-    assert "2 message(s) sent" in result.output
     assert len(inbox.messages) == 2
-    session.rollback()  # end the test's read snapshot to see the delivery's commits
-    assert all(row.sent_at for row in session.scalars(select(OutboxMessage)))
+    assert all(row.sent_at for row in stored_messages(app))
+
+
+def test_a_message_the_server_refuses_is_not_tried_forever(app, session, smtp_port):
+    refusals = []
+
+    class Refusing(Inbox):
+        async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+            refusals.append(address)
+            return "550 no such mailbox"
+
+    message = compose(sender="a@example.org", recipient="nobody@example.org", subject="x", body="x")
+    now = dt.datetime.now(dt.UTC)
+    queue(session, message, app.config["DATA_DIR"], now)
+    session.commit()
+    controller = Controller(Refusing(), hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    try:
+        deliver_pending(session, smtp_settings(app.config), now)
+        much_later = now + dt.timedelta(days=30)
+        assert deliver_pending(session, smtp_settings(app.config), much_later) == 0
+    finally:
+        controller.stop()
+    assert refusals == ["nobody@example.org"]  # asked once, never again
+    [row] = stored_messages(app)
+    assert row.sent_at is None and "550" in row.last_error
 
 
 def test_a_message_is_never_sent_twice(app, client, session, smtp_port):
