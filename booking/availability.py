@@ -19,6 +19,8 @@ from booking.models import Blackout, Booking, Offering
 # prove that the partial index ix_bookings_holds covers the query.
 HOLDING = text("bookings.status IN ('requested', 'confirmed')")
 ONE_DAY = dt.timedelta(days=1)
+# Requests are taken up to this far ahead; it also keeps date arithmetic far from year 9999.
+BOOKING_HORIZON_DAYS = 3 * 366
 SEARCH_HORIZON_DAYS = 730
 
 
@@ -66,6 +68,10 @@ def blocked_range(offering: Offering, start: dt.date, end: dt.date) -> Window:
 
 def earliest_start(offering: Offering, today: dt.date) -> dt.date:
     return today + dt.timedelta(days=offering.lead_days)
+
+
+def latest_start(today: dt.date) -> dt.date:
+    return today + dt.timedelta(days=BOOKING_HORIZON_DAYS)
 
 
 def active_unit_ids(offering: Offering) -> list[int]:
@@ -133,12 +139,12 @@ def day_states(
     before = dt.timedelta(days=offering.buffer_before_days)
     after = dt.timedelta(days=offering.buffer_after_days)
     blocks = blocks_by_unit(session, offering, first - before, last + after)
-    opens = earliest_start(offering, today)
+    opens, closes = earliest_start(offering, today), latest_start(today)
     days = []
     day = first
     while day <= last:
         status = _day_status(blocks.values(), day - before, day + after)
-        days.append(Day(day, status, status == "free" and day >= opens))
+        days.append(Day(day, status, status == "free" and opens <= day <= closes))
         day += ONE_DAY
     return days
 
@@ -163,7 +169,7 @@ def next_windows(
 ) -> list[Window]:
     """The earliest free windows of `days` days, starting on or after `not_before`."""
     start = max(not_before, earliest_start(offering, today))
-    horizon = start + dt.timedelta(days=SEARCH_HORIZON_DAYS)
+    horizon = min(start + dt.timedelta(days=SEARCH_HORIZON_DAYS), latest_start(today))
     before = dt.timedelta(days=offering.buffer_before_days)
     after = dt.timedelta(days=offering.buffer_after_days)
     length = dt.timedelta(days=days - 1)

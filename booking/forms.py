@@ -154,7 +154,7 @@ class BookingForm(FlaskForm):
         validate_choice=False,
     )
     # Hidden from people (CSS and aria-hidden); a bot that fills every field fills this one.
-    website = StringField(_l("Leave this field empty"))
+    leave_empty = StringField(_l("Leave this field empty"))
 
     def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):  # type: ignore[no-untyped-def]
         super().process(formdata, obj, data, extra_filters, **kwargs)
@@ -163,7 +163,7 @@ class BookingForm(FlaskForm):
 
     @property
     def is_spam(self) -> bool:
-        return bool(self.website.data)
+        return bool(self.leave_empty.data)
 
     def to_request(self, offering: str) -> BookingRequest:
         storage = self.secure_storage.data

@@ -8,7 +8,7 @@ from icalendar import Calendar, Event
 
 from booking.models import Booking
 
-ICS_STATUS = {"requested": "TENTATIVE", "confirmed": "CONFIRMED"}
+ICS_STATUS = {"requested": "TENTATIVE", "confirmed": "CONFIRMED", "completed": "CONFIRMED"}
 
 
 def booking_calendar(booking: Booking, title: str, manage_url: str, now: dt.datetime) -> bytes:

@@ -87,6 +87,7 @@ def openapi_document() -> dict[str, Any]:
                         "415": _json(_ref("Error"), "The body is not application/json"),
                         "422": _json(_ref("FieldErrors"), "Invalid fields"),
                         "429": _json(_ref("Error"), "Too many requests; see Retry-After"),
+                        "503": _json(_ref("Error"), "Many requests at once; send again"),
                     },
                 }
             },

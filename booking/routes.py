@@ -8,7 +8,6 @@ from flask import (
     Blueprint,
     abort,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -156,12 +155,18 @@ def _attach_errors(form: BookingForm, errors: dict[str, str]) -> None:
         form[name].errors = [*form[name].errors, message]
 
 
-@blueprint.get("/bookings/<token>")
-def manage(token: str) -> Response:
-    booking = _booking_or_404(token)
-    response = make_response(render_template("booking/manage.html", booking=booking, token=token))
-    response.headers["Cache-Control"] = "no-store"
+@blueprint.after_request
+def _private_pages_are_never_cached(response: Response) -> Response:
+    """Everything behind a private link shows a union's contact details."""
+    if request.endpoint in ("booking.manage", "booking.cancel", "booking.calendar_file"):
+        response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@blueprint.get("/bookings/<token>")
+def manage(token: str) -> str:
+    booking = _booking_or_404(token)
+    return render_template("booking/manage.html", booking=booking, token=token)
 
 
 @blueprint.route("/bookings/<token>/cancel", methods=["GET", "POST"])

@@ -23,6 +23,7 @@ from booking.availability import (
     days_between,
     earliest_start,
     free_unit_id,
+    latest_start,
     next_windows,
 )
 from booking.errors import (
@@ -37,8 +38,6 @@ from booking.models import SETTINGS, Booking, Offering
 from core.database import begin_write
 
 MONTREAL = ZoneInfo("America/Montreal")
-# Requests are taken up to this far ahead; it also keeps date arithmetic far from year 9999.
-BOOKING_HORIZON_DAYS = 3 * 366
 OVERLAP_SQLSTATE = "23P01"  # PostgreSQL's exclusion_violation
 # ...and deadlock_detected, serialization_failure: each means "another request got there first"
 RACE_SQLSTATES = (OVERLAP_SQLSTATE, "40P01", "40001")
@@ -113,7 +112,7 @@ def date_errors(offering: Offering, start: dt.date, end: dt.date, today: dt.date
             days=offering.lead_days,
             date=opens.isoformat(),
         )
-    elif start > today + dt.timedelta(days=BOOKING_HORIZON_DAYS):
+    elif start > latest_start(today):
         errors["start"] = _l("We take requests up to three years ahead.")
     if end < start:
         errors["end"] = _l("The end date must be on or after the start date.")

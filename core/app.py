@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from booking import api, routes
 from booking.demo import seed_demo_offerings
@@ -30,6 +31,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES, WTF_CSRF_TIME_LIMIT=None)
     app.config.update(config or {})
 
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind nginx or a load balancer: the client's address (for rate limits) and the
+        # scheme come from the proxies' X-Forwarded-* headers.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    if app.config["PUBLIC_URL"].startswith("https://"):
+        app.config.update(SESSION_COOKIE_SECURE=True)
     database.init_app(app)
     i18n.init_app(app)
     csrf.init_app(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from pathlib import Path
 
 DEFAULT_DONATE_URL = "https://www.ciso.qc.ca/outils/faites-un-don/"
@@ -15,15 +16,21 @@ def _secret_key(data_dir: Path) -> str:
     """Keep one generated key in the data dir so sessions survive restarts and every
     process sharing the data dir signs cookies the same way."""
     key_file = data_dir / "secret_key"
-    if not key_file.exists():
-        candidate = data_dir / f"secret_key.{os.getpid()}"
-        candidate.write_text(secrets.token_urlsafe(48))
-        # os.replace is atomic: concurrent first starts agree on whichever lands last.
-        if not key_file.exists():
-            os.replace(candidate, key_file)
-        else:
-            candidate.unlink()
-    return key_file.read_text().strip()
+    try:
+        # O_EXCL: of processes starting together, exactly one writes the key; 0600: only
+        # the app's own user can read it.
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(descriptor, "w") as key:
+            key.write(secrets.token_urlsafe(48))
+    for _ in range(50):  # another process may have created it and not written it yet
+        key = key_file.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.05)
+    raise RuntimeError(f"{key_file} is empty; delete it and start again")
 
 
 def from_environment(environ: dict[str, str] | None = None) -> dict[str, object]:
@@ -54,4 +61,5 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, object]
         "RATELIMIT_BOOKING": get("BOOKING_RATE_LIMIT", "20/hour"),
         "RATELIMIT_STORAGE_URI": get("RATELIMIT_STORAGE_URI", "memory://"),
         "SEED_DEMO": get("SEED_DEMO", "1") not in ("0", "false", "no"),
+        "TRUSTED_PROXIES": int(get("TRUSTED_PROXIES", "0")),
     }

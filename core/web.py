@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -105,6 +105,10 @@ def _security_headers(response: Response) -> Response:
     if response.mimetype == "text/html":
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         headers.setdefault("X-Frame-Options", "DENY")
+        # The same address answers a page or an HTMX fragment: caches must tell them apart.
+        response.vary.update(("HX-Request", "HX-Target"))
+    if current_app.config["PUBLIC_URL"].startswith("https://"):
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
 
 

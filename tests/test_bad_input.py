@@ -590,9 +590,11 @@ def test_form_with_a_forged_token_is_refused(client, nothing_stored):
 
 
 def test_robot_filling_the_hidden_field_is_refused_and_nothing_is_held(client, nothing_stored):
-    response = send_form(client, valid_form(website="https://spam.example"))
+    response = send_form(client, valid_form(leave_empty="https://spam.example"))
     assert response.status_code == 400
     assert "Your request could not be sent." in response.get_data(as_text=True)
+    # a person whose browser filled it can send again: the field comes back empty
+    assert "spam.example" not in response.get_data(as_text=True)
     nothing_stored()
 
 

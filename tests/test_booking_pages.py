@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
@@ -53,8 +54,9 @@ def test_calendar_navigation_returns_only_the_calendar_to_htmx(client):
     assert 'id="calendar"' in fragment
 
 
-def test_a_month_out_of_range_is_a_clear_400(client):
-    response = client.get("/offerings/expo-interieure?month=1999-01", headers=EN)
+@pytest.mark.parametrize("month", ["1999-01", "0000-01", "2027-13", "٢٠٢٧-٠١", "next"])
+def test_a_month_out_of_range_is_a_clear_400(client, month):
+    response = client.get(f"/offerings/expo-interieure?month={month}", headers=EN)
     assert response.status_code == 400
     assert "could not be understood" in response.get_data(as_text=True)
 
@@ -137,6 +139,8 @@ def test_a_wrong_private_link_is_a_404(client):
 
 def test_private_page_is_an_html_page_never_cached(client):
     path = private_path(post_form(client, "/book/expo-interieure", form_data()))
+    for private in (f"{path}/cancel", f"{path}/calendar.ics"):
+        assert client.get(private).headers["Cache-Control"] == "no-store"
     response = client.get(path)
     assert response.mimetype == "text/html"
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
