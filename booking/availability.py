@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select, text, union_all
 from sqlalchemy.orm import Session
 
-from booking.models import Blackout, Booking, Offering
+from booking.models import HOLDING_SQL, Blackout, Booking, Offering
 
 # Written out literally (not as bound parameters) so both SQLite and PostgreSQL can
 # prove that the partial index ix_bookings_holds covers the query.
-HOLDING = text("bookings.status IN ('requested', 'confirmed')")
+HOLDING = text(f"bookings.{HOLDING_SQL}")
 ONE_DAY = dt.timedelta(days=1)
 # Requests are taken up to this far ahead; it also keeps date arithmetic far from year 9999.
 BOOKING_HORIZON_DAYS = 3 * 366

@@ -29,8 +29,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from booking.models import LANGUAGES
 from booking.service import BookingRequest
+from core.i18n import LANGUAGES
 
 REQUIRED = _l("This field is required.")
 UNSTORABLE = _l("Remove the characters that are not letters or signs.")

@@ -23,12 +23,12 @@ HOLDING_STATUSES = ("requested", "confirmed")
 STATUSES = ("requested", "confirmed", "declined", "cancelled", "completed")
 KINDS = ("exhibition", "training")
 SETTINGS = ("indoor", "outdoor")
-LANGUAGES = ("fr", "en")
 # Upper bounds kept in the schema so a staff edit can never make a range unbounded.
 MAX_LENGTH_DAYS = 366
 MAX_BUFFER_DAYS = 60
 
-_holding_sql = "status IN ('requested', 'confirmed')"
+# The SQL form of HOLDING_STATUSES, literal so that queries match the partial index.
+HOLDING_SQL = f"status IN {HOLDING_STATUSES}"
 
 
 class Offering(Base):
@@ -99,8 +99,8 @@ class Booking(Base):
             "ix_bookings_holds",
             "unit_id",
             "blocked_start",
-            sqlite_where=text(_holding_sql),
-            postgresql_where=text(_holding_sql),
+            sqlite_where=text(HOLDING_SQL),
+            postgresql_where=text(HOLDING_SQL),
         ),
     )
 
