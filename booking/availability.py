@@ -135,18 +135,44 @@ def free_unit_id(session: Session, offering: Offering, start: dt.date, end: dt.d
 def day_states(
     session: Session, offering: Offering, first: dt.date, last: dt.date, today: dt.date
 ) -> list[Day]:
-    """One entry per day: free when some unit could take a one-day booking on it."""
+    """One entry per day: free when some unit could take a one-day booking on it; bookable
+    when, besides, a booking of the offering's shortest length fits around it on one unit
+    and the day lies between the lead time and the three-year limit."""
     before = dt.timedelta(days=offering.buffer_before_days)
     after = dt.timedelta(days=offering.buffer_after_days)
-    blocks = blocks_by_unit(session, offering, first - before, last + after)
+    shortest = dt.timedelta(days=offering.min_days - 1)
+    blocks = blocks_by_unit(session, offering, first - shortest - before, last + shortest + after)
     opens, closes = earliest_start(offering, today), latest_start(today)
     days = []
     day = first
     while day <= last:
         status = _day_status(blocks.values(), day - before, day + after)
-        days.append(Day(day, status, status == "free" and opens <= day <= closes))
+        bookable = (
+            status == "free"
+            and opens <= day <= closes
+            and _shortest_stay_fits(blocks.values(), day, shortest, before, after)
+        )
+        days.append(Day(day, status, bookable))
         day += ONE_DAY
     return days
+
+
+def _shortest_stay_fits(
+    units: Iterable[list[Block]],
+    day: dt.date,
+    shortest: dt.timedelta,
+    before: dt.timedelta,
+    after: dt.timedelta,
+) -> bool:
+    """Some booking of the shortest length that includes `day` is free on one unit."""
+    for blocks in units:
+        start = day - shortest
+        while start <= day:
+            needed_first, needed_last = start - before, start + shortest + after
+            if not any(block.overlaps(needed_first, needed_last) for block in blocks):
+                return True
+            start += ONE_DAY
+    return False
 
 
 def _day_status(units: Iterable[list[Block]], first: dt.date, last: dt.date) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from booking.availability import Day, day_states
+from booking.availability import Day, day_states, earliest_start, latest_start
 from booking.models import Offering
 
 MONTHS_AHEAD = 36
@@ -24,6 +24,8 @@ class InvalidMonth(ValueError):
 class MonthView:
     first: dt.date
     today: dt.date
+    opens: dt.date  # the earliest first day (lead time)
+    closes: dt.date  # the latest first day (three years ahead)
     weekdays: list[dt.date]  # the dates of the first row, to name the columns
     weeks: list[list[Day | None]]
     previous: dt.date | None
@@ -56,6 +58,8 @@ def month_view(session: Session, offering: Offering, first: dt.date, today: dt.d
     return MonthView(
         first=first,
         today=today,
+        opens=earliest_start(offering, today),
+        closes=latest_start(today),
         weekdays=grid[0],
         weeks=weeks,
         previous=_add_months(first, -1) if first > first_shown else None,

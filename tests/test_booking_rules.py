@@ -148,3 +148,20 @@ def test_training_does_not_ask_the_exhibition_questions(session):
     start = days_from_today(60)
     booking = hold(session, offering="formation-bd-textile", start=start, end=start).booking
     assert booking.wall_metres is None
+
+
+def test_a_gap_shorter_than_the_shortest_booking_is_not_offered(session, today):
+    # Outdoor set: one unit, at least 7 days, 3 days of installation on each side. With
+    # 15 days between two bookings, a one-day stay fits in the middle, a 7-day one nowhere.
+    first = days_from_today(90)
+    hold(session, offering="expo-exterieure", start=first, end=first + D(6))
+    second = first + D(6) + D(16)
+    hold(session, offering="expo-exterieure", start=second, end=second + D(6))
+    offering = offering_by_slug(session, "expo-exterieure")
+    gap = [
+        day for day in day_states(session, offering, first, second, today) if day.status == "free"
+    ]
+    assert gap, "the days between the buffers are free"
+    assert not any(day.bookable for day in gap)
+    with pytest.raises(DatesTaken):
+        hold(session, offering="expo-exterieure", start=gap[0].date, end=gap[0].date + D(6))
