@@ -178,7 +178,7 @@ def _schemas() -> dict[str, Any]:
                             "status": {"type": "string", "enum": ["free", "held", "booked"]},
                             "bookable": {
                                 "type": "boolean",
-                                "description": "Free, and far enough ahead for the lead time",
+                                "description": "A booking of the shortest length can include it",
                             },
                         },
                     },
