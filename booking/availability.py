@@ -150,7 +150,7 @@ def day_states(
         bookable = (
             status == "free"
             and opens <= day <= closes
-            and _shortest_stay_fits(blocks.values(), day, shortest, before, after)
+            and _shortest_stay_fits(blocks.values(), day, shortest, before, after, opens)
         )
         days.append(Day(day, status, bookable))
         day += ONE_DAY
@@ -163,10 +163,12 @@ def _shortest_stay_fits(
     shortest: dt.timedelta,
     before: dt.timedelta,
     after: dt.timedelta,
+    opens: dt.date,
 ) -> bool:
-    """Some booking of the shortest length that includes `day` is free on one unit."""
+    """Some booking of the shortest length that includes `day`, and that starts once
+    requests open, is free on one unit."""
     for blocks in units:
-        start = day - shortest
+        start = max(day - shortest, opens)
         while start <= day:
             needed_first, needed_last = start - before, start + shortest + after
             if not any(block.overlaps(needed_first, needed_last) for block in blocks):

@@ -165,3 +165,15 @@ def test_a_gap_shorter_than_the_shortest_booking_is_not_offered(session, today):
     assert not any(day.bookable for day in gap)
     with pytest.raises(DatesTaken):
         hold(session, offering="expo-exterieure", start=gap[0].date, end=gap[0].date + D(6))
+
+
+def test_days_reachable_only_by_a_stay_starting_too_soon_are_not_offered(session, today):
+    # Outdoor set: requests open 30 days ahead, 7 days at least, 3 days of installation.
+    offering = offering_by_slug(session, "expo-exterieure")
+    opens = today + D(offering.lead_days)
+    hold(session, offering="expo-exterieure", start=opens + D(10), end=opens + D(16))
+    # Starting on the first allowed day, a 7-day stay and its installation reach the hold.
+    [first_day] = day_states(session, offering, opens, opens, today)
+    assert first_day.status == "free" and not first_day.bookable
+    with pytest.raises(DatesTaken):
+        hold(session, offering="expo-exterieure", start=opens, end=opens + D(6))
