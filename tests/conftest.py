@@ -52,6 +52,21 @@ def days_from_today(days: int) -> dt.date:
     return today_in_montreal() + dt.timedelta(days=days)
 
 
+# Who is asking, where and for whom: a union's answers to the form.
+A_UNION: dict[str, Any] = dict(
+    organization="Syndicat des cols bleus",
+    contact_name="Ana Pérez",
+    email="ana@example.org",
+    phone="514-383-2266",
+    venue="Salle des métallos",
+    address="1601 av. De Lorimier",
+    city="Montréal",
+    audience=80,
+    language="fr",
+    notes="",
+)
+
+
 def request_for(
     offering: str = "expo-interieure",
     start: dt.date | None = None,
@@ -61,21 +76,7 @@ def request_for(
     """A valid request a union could send; change any field with overrides."""
     start = start or days_from_today(60)
     end = end or start + dt.timedelta(days=4)
-    fields: dict[str, Any] = dict(
-        offering=offering,
-        start=start,
-        end=end,
-        organization="Syndicat des cols bleus",
-        contact_name="Ana Pérez",
-        email="ana@example.org",
-        phone="514-383-2266",
-        venue="Salle des métallos",
-        address="1601 av. De Lorimier",
-        city="Montréal",
-        audience=80,
-        language="fr",
-        notes="",
-    )
+    fields: dict[str, Any] = dict(offering=offering, start=start, end=end, **A_UNION)
     if offering.startswith("expo"):
         setting = "outdoor" if offering == "expo-exterieure" else "indoor"
         fields.update(wall_metres=25, venue_setting=setting, secure_storage=True)

@@ -28,7 +28,7 @@ from booking.models import Booking, Offering, Unit
 from booking.service import OVERLAP_SQLSTATE, OVERLAP_TRIGGER_MESSAGE, hash_token
 from core.database import make_engine
 from core.migrate import upgrade_to_latest
-from tests.conftest import days_from_today, request_for
+from tests.conftest import A_UNION, days_from_today, request_for
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -274,16 +274,7 @@ def _hold_row(unit: Any, start: dt.date, end: dt.date, number: int) -> dict[str,
         blocked_start=start - dt.timedelta(days=2),
         blocked_end=end + dt.timedelta(days=2),
         status="requested",
-        organization=f"Syndicat local {number}",
-        contact_name="Ana Pérez",
-        email=f"local{number}@example.org",
-        phone="514-383-2266",
-        venue="Salle des métallos",
-        address="1601 av. De Lorimier",
-        city="Montréal",
-        audience=80,
-        language="fr",
-        notes="",
+        **{**A_UNION, "organization": f"Syndicat local {number}"},
         manage_token_hash=hash_token(f"token-{number}"),
         created_at=dt.datetime.now(dt.UTC),
     )
