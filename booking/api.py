@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from booking import service
 from booking.availability import day_states
 from booking.errors import DatesTaken, InvalidBooking, UnknownOffering
-from booking.forms import UNSTORABLE, BookingForm
+from booking.forms import UNSTORABLE, BookingForm, is_storable
 from booking.models import Offering
 from booking.openapi import openapi_document
 from booking.submit import submit_request
@@ -177,7 +177,7 @@ def _type_errors(body: dict[str, Any]) -> dict[str, str]:
         value = body.get(name)
         if value is not None and not isinstance(value, str):
             errors[name] = _("Must be text.")
-        elif isinstance(value, str) and not _is_storable(value):
+        elif isinstance(value, str) and not is_storable(value):
             errors[name] = str(UNSTORABLE)
     for name in WHOLE_NUMBER_FIELDS:
         value = body.get(name)
@@ -188,15 +188,6 @@ def _type_errors(body: dict[str, Any]) -> dict[str, str]:
         if value is not None and not isinstance(value, bool):
             errors[name] = _("Must be true or false.")
     return errors
-
-
-def _is_storable(text: str) -> bool:
-    """JSON may carry lone surrogates, which no database can store."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _as_form_data(body: dict[str, Any]) -> MultiDict:

@@ -41,6 +41,15 @@ MAX_WALL_METRES = 1_000
 PHONE_PATTERN = r"^[0-9+()., \-]{7,40}$"
 
 
+def is_storable(text: str) -> bool:
+    """Python strings (from JSON, say) may hold lone surrogates, which no database keeps."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class PlainText:
     """Refuses what no person types and no database keeps: control characters (line breaks
     too, unless allowed), NUL bytes, and text that is not valid Unicode."""
@@ -52,10 +61,8 @@ class PlainText:
         value = field.data
         if not isinstance(value, str):
             return
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValidationError(UNSTORABLE) from None
+        if not is_storable(value):
+            raise ValidationError(UNSTORABLE)
         if any(unicodedata.category(c) == "Cc" and c not in self.allowed for c in value):
             raise ValidationError(
                 _l("Remove line breaks and control characters.")

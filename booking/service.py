@@ -35,15 +35,12 @@ from booking.errors import (
     UnknownOffering,
 )
 from booking.models import SETTINGS, Booking, Offering
-from core.database import begin_write
+from core.database import begin_write, is_contention
 
 MONTREAL = ZoneInfo("America/Montreal")
 OVERLAP_SQLSTATE = "23P01"  # PostgreSQL's exclusion_violation
-# ...and deadlock_detected, serialization_failure: each means "another request got there first"
-RACE_SQLSTATES = (OVERLAP_SQLSTATE, "40P01", "40001")
+OVERLAP_TRIGGER_MESSAGE = "booking_holds_overlap"  # SQLite's trigger (migration 0001)
 TRANSIENT_RETRIES = 3
-OVERLAP_TRIGGER_MESSAGE = "booking_holds_overlap"
-SQLITE_BUSY_MESSAGE = "database is locked"
 
 
 def today_in_montreal() -> dt.date:
@@ -256,16 +253,13 @@ def _new_booking(
 
 
 def _lost_a_race(error: IntegrityError | OperationalError) -> bool:
-    """An overlapping hold committed first, the database aborted a deadlock, or SQLite's
-    write lock stayed taken past the busy timeout: worth another try."""
+    """An overlapping hold committed first, or other writers held the database at that
+    moment: worth another try."""
     original = error.orig
-    sqlstate = getattr(original, "sqlstate", None)
-    message = str(original)
-    return (
-        sqlstate in RACE_SQLSTATES
-        or OVERLAP_TRIGGER_MESSAGE in message
-        or SQLITE_BUSY_MESSAGE in message
-    )
+    overlap = getattr(
+        original, "sqlstate", None
+    ) == OVERLAP_SQLSTATE or OVERLAP_TRIGGER_MESSAGE in str(original)
+    return overlap or is_contention(error)
 
 
 def hash_token(token: str) -> str:

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 WRITE = "ambulante_write"
@@ -44,6 +45,18 @@ def _serialize_sqlite_writes(engine: Engine) -> None:
     def on_begin(connection):  # type: ignore[no-untyped-def]
         immediate = connection.get_execution_options().get(WRITE)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+# Contention that outlasted the waits: PostgreSQL's deadlock_detected, serialization_failure
+# and lock_not_available, and SQLite's lock held past the busy timeout. Nothing was written.
+CONTENTION_SQLSTATES = ("40P01", "40001", "55P03")
+SQLITE_BUSY_MESSAGE = "database is locked"
+
+
+def is_contention(error: DBAPIError) -> bool:
+    """The statement lost to other writers at that moment; sending it again may succeed."""
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    return sqlstate in CONTENTION_SQLSTATES or SQLITE_BUSY_MESSAGE in str(error.orig)
 
 
 def begin_write(session: Session) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
+from core.database import is_contention
 from core.limits import seconds_until_retry
 
 CONTENT_SECURITY_POLICY = (
@@ -84,9 +85,7 @@ def _on_csrf_error(_error: CSRFError) -> Any:
 def _on_database_busy(error: OperationalError) -> Any:
     """Contention that outlasted the waits (a lock, a deadlock): nothing was written, so the
     person may simply send again. Anything else from the database is an unexpected error."""
-    message = str(error.orig)
-    sqlstate = getattr(error.orig, "sqlstate", None)
-    if "database is locked" in message or sqlstate in ("40P01", "40001", "55P03"):
+    if is_contention(error):
         return retry_later(503, RETRY_SECONDS)
     return _on_unexpected_error(error)
 
