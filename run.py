@@ -1,10 +1,23 @@
-"""Serves Ambulante with waitress: `python run.py [--host H] [--port P]`."""
+"""The composition root: the features Ambulante is made of, and `python run.py [--host H]
+[--port P]` to serve them with waitress. `flask --app run <command>` runs every command;
+gunicorn serves `run:create_app()`."""
+
+from __future__ import annotations
 
 import argparse
+from typing import Any
 
+from flask import Flask
 from waitress import serve
 
-from core.app import create_app
+import booking
+from core.app import build_app
+
+FEATURES = (booking,)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    return build_app(FEATURES, config)
 
 
 def main() -> None:

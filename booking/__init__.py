@@ -1,1 +1,28 @@
-"""Offerings, units, availability, booking requests and their life cycle, ICS and the JSON API."""
+"""Booking: offerings, availability, a union's request and private page, and the JSON API."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from booking import api, commands, demo, routes
+from core.demo import add_demo_content
+from core.frame import add_navigation
+from core.settings import declare
+from core.web import csrf, limit_request_body
+
+# A request form or a JSON request is a few kilobytes; nothing here takes files.
+BODY_LIMIT = 64 * 1024
+SETTINGS = {"RATELIMIT_BOOKING": ("BOOKING_RATE_LIMIT", "20/hour")}
+
+
+def init_app(app: Flask) -> None:
+    declare(app, SETTINGS)
+    app.register_blueprint(routes.blueprint)
+    app.register_blueprint(api.blueprint)
+    csrf.exempt(api.blueprint)  # JSON only and no cookie-based identity: nothing to forge
+    for blueprint in (routes.blueprint, api.blueprint):
+        limit_request_body(app, blueprint.name, BODY_LIMIT)
+    app.cli.add_command(commands.group)
+    add_navigation(app, "booking.index", _l("Book"))
+    add_demo_content(app, demo.seed_demo_offerings)

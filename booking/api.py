@@ -7,39 +7,24 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
-from werkzeug.datastructures import MultiDict
+from pydantic import ValidationError
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
-from booking import service
-from booking.availability import day_states
+from booking import schema, service
+from booking.availability import day_states, readable_range
 from booking.errors import DatesTaken, InvalidBooking, UnknownOffering
-from booking.forms import UNSTORABLE, BookingForm, is_storable
 from booking.models import Offering
 from booking.openapi import openapi_document
+from booking.routes import booking_rate_limit, mail_settings
 from booking.submit import submit_request
+from core.clock import now_utc, today_local
 from core.database import get_session
-from core.limits import booking_limit, limiter
+from core.limits import limiter
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_AVAILABILITY_DAYS = 366
-TEXT_FIELDS = (
-    "start",
-    "end",
-    "organization",
-    "contact_name",
-    "email",
-    "phone",
-    "venue",
-    "address",
-    "city",
-    "language",
-    "notes",
-    "venue_setting",
-)
-WHOLE_NUMBER_FIELDS = ("audience", "wall_metres")
-YES_NO_FIELDS = ("secure_storage",)
 
 Reply = tuple[Response, int]
 
@@ -94,7 +79,7 @@ def availability() -> Reply:
             )
     if errors or offering is None or start is None or end is None:
         return _errors(errors)
-    days = day_states(session, offering, start, end, service.today_in_montreal())
+    days = day_states(session, offering, start, end, today_local())
     return jsonify(
         offering=offering.slug,
         days=[
@@ -108,22 +93,23 @@ def _parse_date(value: str | None, field: str, errors: dict[str, Any]) -> dt.dat
     if not value:
         errors[field] = _("This field is required.")
         return None
-    try:
-        parsed = dt.date.fromisoformat(value)
-    except ValueError:
-        parsed = None
-    if (
-        parsed is None
-        or len(value) != 10
-        or not dt.date(2000, 1, 1) <= parsed <= dt.date(2200, 1, 1)
-    ):
+    parsed = schema.read_date(value)
+    if parsed is None:
         errors[field] = _("Enter a date as YYYY-MM-DD.")
+        return None
+    reach = readable_range(today_local())
+    if not reach.start <= parsed <= reach.end:
+        errors[field] = _(
+            "Ask about dates from %(first)s to %(last)s.",
+            first=reach.start.isoformat(),
+            last=reach.end.isoformat(),
+        )
         return None
     return parsed
 
 
 @blueprint.post("/bookings")
-@limiter.limit(booking_limit)
+@limiter.limit(booking_rate_limit)
 def create_booking() -> Reply:
     if not request.is_json:
         return jsonify(error=_("Send the request as JSON (Content-Type: application/json).")), 415
@@ -133,23 +119,19 @@ def create_booking() -> Reply:
         return jsonify(error=_("The body is not valid JSON.")), 400
     if not isinstance(body, dict):
         return _errors({"body": _("Send a JSON object.")})
-    type_errors = _type_errors(body)
+    request_schema = schema.BookingRequest
+    type_errors = schema.json_type_errors(request_schema, body)
     if type_errors:
         return _errors(type_errors)
-    form = BookingForm(_as_form_data(body), meta={"csrf": False})
-    errors: dict[str, Any] = (
-        {} if form.validate() else {name: messages[0] for name, messages in form.errors.items()}
-    )
-    if not isinstance(body.get("offering"), str) or not body.get("offering"):
-        errors["offering"] = _("This field is required.")
-    if errors:
-        return _errors(errors)
+    try:
+        booking_request = request_schema.model_validate(
+            {name: value for name, value in body.items() if value is not None}
+        )
+    except ValidationError as error:
+        return _errors(schema.messages(request_schema, error))
     try:
         submitted = submit_request(
-            get_session(),
-            form.to_request(body["offering"]),
-            service.today_in_montreal(),
-            dt.datetime.now(dt.UTC),
+            get_session(), mail_settings(), booking_request, today_local(), now_utc()
         )
     except UnknownOffering:
         return _errors({"offering": _("Unknown offering.")})
@@ -164,38 +146,8 @@ def create_booking() -> Reply:
     return jsonify(
         reference=booking.reference,
         status=booking.status,
-        offering=body["offering"],
+        offering=booking_request.offering,
         start=booking.start_date.isoformat(),
         end=booking.end_date.isoformat(),
         manage_url=submitted.manage_url,
     ), 201
-
-
-def _type_errors(body: dict[str, Any]) -> dict[str, str]:
-    errors = {}
-    for name in ("offering", *TEXT_FIELDS):
-        value = body.get(name)
-        if value is not None and not isinstance(value, str):
-            errors[name] = _("Must be text.")
-        elif isinstance(value, str) and not is_storable(value):
-            errors[name] = str(UNSTORABLE)
-    for name in WHOLE_NUMBER_FIELDS:
-        value = body.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            errors[name] = _("Must be a whole number.")
-    for name in YES_NO_FIELDS:
-        value = body.get(name)
-        if value is not None and not isinstance(value, bool):
-            errors[name] = _("Must be true or false.")
-    return errors
-
-
-def _as_form_data(body: dict[str, Any]) -> MultiDict:
-    data: MultiDict = MultiDict()
-    for name in (*TEXT_FIELDS, *WHOLE_NUMBER_FIELDS):
-        if body.get(name) is not None:
-            data[name] = str(body[name])
-    for name in YES_NO_FIELDS:
-        if body.get(name) is not None:
-            data[name] = "yes" if body[name] else "no"
-    return data

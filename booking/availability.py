@@ -9,19 +9,31 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy import or_, select, text, union_all
 from sqlalchemy.orm import Session
 
-from booking.models import HOLDING_SQL, Blackout, Booking, Offering
+from booking.models import (
+    HOLDING_SQL,
+    MAX_BUFFER_DAYS,
+    MAX_LENGTH_DAYS,
+    Blackout,
+    Booking,
+    Offering,
+)
+from booking.status import BookingStatus
 
 # Written out literally (not as bound parameters) so both SQLite and PostgreSQL can
 # prove that the partial index ix_bookings_holds covers the query.
 HOLDING = text(f"bookings.{HOLDING_SQL}")
 ONE_DAY = dt.timedelta(days=1)
 # Requests are taken up to this far ahead; it also keeps date arithmetic far from year 9999.
-BOOKING_HORIZON_DAYS = 3 * 366
-SEARCH_HORIZON_DAYS = 730
+BOOKING_HORIZON_YEARS = 3
+BOOKING_HORIZON_DAYS = BOOKING_HORIZON_YEARS * 366
+# Free windows are looked for this far from the first day asked about.
+SEARCH_HORIZON_YEARS = 2
+SEARCH_HORIZON_DAYS = SEARCH_HORIZON_YEARS * 365
 
 
 @dataclass(frozen=True)
@@ -46,11 +58,24 @@ class Block:
         return self.start <= last and self.end >= first
 
 
+class DayReason(StrEnum):
+    """Why a day can or cannot be the start of a request, as the calendar says it."""
+
+    FREE = "free"
+    PAST = "past"
+    TOO_SOON = "too-soon"  # before the lead time
+    TOO_FAR = "too-far"  # beyond the booking horizon
+    GAP_TOO_SHORT = "gap-too-short"  # free, but the shortest booking does not fit around it
+    HELD = "held"
+    BOOKED = "booked"
+
+
 @dataclass(frozen=True)
 class Day:
     date: dt.date
     status: str  # "free", "held" or "booked"
     bookable: bool  # free, and far enough ahead for the offering's lead time
+    reason: DayReason
 
 
 def days_between(first: dt.date, last: dt.date) -> int:
@@ -72,6 +97,13 @@ def earliest_start(offering: Offering, today: dt.date) -> dt.date:
 
 def latest_start(today: dt.date) -> dt.date:
     return today + dt.timedelta(days=BOOKING_HORIZON_DAYS)
+
+
+def readable_range(today: dt.date) -> Window:
+    """The days anyone may ask about: as far back as requests reach ahead, and up to the end
+    of the longest booking starting on the last day requests are taken."""
+    reach = dt.timedelta(days=MAX_LENGTH_DAYS + MAX_BUFFER_DAYS)
+    return Window(today - dt.timedelta(days=BOOKING_HORIZON_DAYS), latest_start(today) + reach)
 
 
 def active_unit_ids(offering: Offering) -> list[int]:
@@ -147,14 +179,28 @@ def day_states(
     day = first
     while day <= last:
         status = _day_status(blocks.values(), day - before, day + after)
-        bookable = (
-            status == "free"
-            and opens <= day <= closes
-            and _shortest_stay_fits(blocks.values(), day, shortest, before, after, opens)
-        )
-        days.append(Day(day, status, bookable))
+        reason = _reason(status, day, today, opens, closes)
+        if reason == DayReason.FREE and not _shortest_stay_fits(
+            blocks.values(), day, shortest, before, after, opens
+        ):
+            reason = DayReason.GAP_TOO_SHORT
+        days.append(Day(day, status, reason == DayReason.FREE, reason))
         day += ONE_DAY
     return days
+
+
+def _reason(
+    status: str, day: dt.date, today: dt.date, opens: dt.date, closes: dt.date
+) -> DayReason:
+    if day < today:
+        return DayReason.PAST
+    if status != "free":
+        return DayReason(status)
+    if day < opens:
+        return DayReason.TOO_SOON
+    if day > closes:
+        return DayReason.TOO_FAR
+    return DayReason.FREE
 
 
 def _shortest_stay_fits(
@@ -183,7 +229,7 @@ def _day_status(units: Iterable[list[Block]], first: dt.date, last: dt.date) -> 
         kinds = {block.kind for block in blocks if block.overlaps(first, last)}
         if not kinds:
             return "free"
-        unit_states.append("held" if kinds == {"requested"} else "booked")
+        unit_states.append("held" if kinds == {BookingStatus.REQUESTED} else "booked")
     return "held" if "held" in unit_states else "booked"
 
 

@@ -36,8 +36,14 @@ class BookingNotFound(BookingError):
     """No booking has that private link."""
 
 
-class CannotCancel(BookingError):
-    """The booking no longer holds dates (already cancelled, declined or completed)."""
+class StatusChangeRefused(BookingError):
+    """The booking's status may not change that way (booking.status.TRANSITIONS): a
+    cancelled request cannot be cancelled again, nor a declined one confirmed."""
+
+    def __init__(self, current: str, wanted: str) -> None:
+        super().__init__(f"{current} -> {wanted}")
+        self.current = current
+        self.wanted = wanted
 
 
 class TryAgain(BookingError):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 
 from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -17,24 +19,44 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from booking.status import HOLDING_STATUSES, BookingStatus, sql_in
 from core.database import Base
 
-HOLDING_STATUSES = ("requested", "confirmed")
-STATUSES = ("requested", "confirmed", "declined", "cancelled", "completed")
-KINDS = ("exhibition", "training")
-SETTINGS = ("indoor", "outdoor")
+
+class OfferingKind(StrEnum):
+    EXHIBITION = "exhibition"
+    TRAINING = "training"
+
+
+class VenueSetting(StrEnum):
+    INDOOR = "indoor"
+    OUTDOOR = "outdoor"
+
+
 # Upper bounds kept in the schema so a staff edit can never make a range unbounded.
 MAX_LENGTH_DAYS = 366
 MAX_BUFFER_DAYS = 60
 
 # The SQL form of HOLDING_STATUSES, literal so that queries match the partial index.
-HOLDING_SQL = f"status IN {HOLDING_STATUSES}"
+HOLDING_SQL = sql_in("status", HOLDING_STATUSES)
+
+
+def _stored_as_text(enum: type[StrEnum], length: int) -> Enum:
+    """An enum kept as plain text; the table's CHECK constraint (named, in the migration)
+    says which values are allowed."""
+    return Enum(
+        enum,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [member.value for member in members],
+    )
 
 
 class Offering(Base):
     __tablename__ = "offerings"
     __table_args__ = (
-        CheckConstraint(f"kind IN {KINDS}", name="offering_kind"),
+        CheckConstraint(sql_in("kind", OfferingKind), name="offering_kind"),
         CheckConstraint(
             f"min_days >= 1 AND max_days >= min_days AND max_days <= {MAX_LENGTH_DAYS}",
             name="offering_length",
@@ -49,12 +71,12 @@ class Offering(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[OfferingKind] = mapped_column(_stored_as_text(OfferingKind, 20))
     title_fr: Mapped[str] = mapped_column(String(200))
     title_en: Mapped[str] = mapped_column(String(200))
     description_fr: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str] = mapped_column(Text, default="")
-    venue_setting: Mapped[str | None] = mapped_column(String(10))
+    venue_setting: Mapped[VenueSetting | None] = mapped_column(_stored_as_text(VenueSetting, 10))
     buffer_before_days: Mapped[int] = mapped_column(Integer, default=0)
     buffer_after_days: Mapped[int] = mapped_column(Integer, default=0)
     min_days: Mapped[int] = mapped_column(Integer, default=1)
@@ -69,7 +91,7 @@ class Offering(Base):
 
     @property
     def is_exhibition(self) -> bool:
-        return self.kind == "exhibition"
+        return self.kind == OfferingKind.EXHIBITION
 
 
 class Unit(Base):
@@ -89,7 +111,7 @@ class Unit(Base):
 class Booking(Base):
     __tablename__ = "bookings"
     __table_args__ = (
-        CheckConstraint(f"status IN {STATUSES}", name="booking_status"),
+        CheckConstraint(sql_in("status", BookingStatus), name="booking_status"),
         CheckConstraint(
             "end_date >= start_date AND blocked_start <= start_date AND blocked_end >= end_date",
             name="booking_dates",
@@ -112,7 +134,9 @@ class Booking(Base):
     end_date: Mapped[dt.date] = mapped_column(Date)
     blocked_start: Mapped[dt.date] = mapped_column(Date)
     blocked_end: Mapped[dt.date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(12), default="requested")
+    status: Mapped[BookingStatus] = mapped_column(
+        _stored_as_text(BookingStatus, 12), default=BookingStatus.REQUESTED
+    )
     organization: Mapped[str] = mapped_column(String(200))
     contact_name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254))
@@ -124,7 +148,7 @@ class Booking(Base):
     language: Mapped[str] = mapped_column(String(2))
     notes: Mapped[str] = mapped_column(Text, default="")
     wall_metres: Mapped[int | None] = mapped_column(Integer)
-    venue_setting: Mapped[str | None] = mapped_column(String(10))
+    venue_setting: Mapped[VenueSetting | None] = mapped_column(_stored_as_text(VenueSetting, 10))
     secure_storage: Mapped[bool | None]
     manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -7,13 +7,25 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from booking.availability import Day, day_states, earliest_start, latest_start
+from booking.availability import Day, DayReason, day_states, latest_start
 from booking.models import Offering
 
-MONTHS_AHEAD = 36
 MONTH_PATTERN = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+
+
+# What the calendar writes in a day's cell, by the reason the rules gave for it.
+DAY_LABELS = {
+    DayReason.FREE: _l("free"),
+    DayReason.PAST: _l("past"),
+    DayReason.TOO_SOON: _l("too soon"),
+    DayReason.TOO_FAR: _l("too far ahead"),
+    DayReason.GAP_TOO_SHORT: _l("gap too short"),
+    DayReason.HELD: _l("held"),
+    DayReason.BOOKED: _l("booked"),
+}
 
 
 class InvalidMonth(ValueError):
@@ -24,8 +36,6 @@ class InvalidMonth(ValueError):
 class MonthView:
     first: dt.date
     today: dt.date
-    opens: dt.date  # the earliest first day (lead time)
-    closes: dt.date  # the latest first day (three years ahead)
     weekdays: list[dt.date]  # the dates of the first row, to name the columns
     weeks: list[list[Day | None]]
     previous: dt.date | None
@@ -35,16 +45,20 @@ class MonthView:
 def parse_month(value: str | None, today: dt.date, opens: dt.date) -> dt.date:
     """'2027-03' as the first of that month; when absent, the month of the first day that
     can be requested (`opens`), so the calendar opens where there is something to pick."""
-    first_shown = today.replace(day=1)
     if not value:
         return opens.replace(day=1)
     match = MONTH_PATTERN.match(value)
     if not match or not 1 <= int(match[2]) <= 12 or int(match[1]) < dt.MINYEAR:
         raise InvalidMonth(value)
     first = dt.date(int(match[1]), int(match[2]), 1)
-    if not first_shown <= first <= _add_months(first_shown, MONTHS_AHEAD):
+    if not today.replace(day=1) <= first <= _last_month(today):
         raise InvalidMonth(value)
     return first
+
+
+def _last_month(today: dt.date) -> dt.date:
+    """The month of the last day requests are taken for."""
+    return latest_start(today).replace(day=1)
 
 
 def month_view(session: Session, offering: Offering, first: dt.date, today: dt.date) -> MonthView:
@@ -54,16 +68,13 @@ def month_view(session: Session, offering: Offering, first: dt.date, today: dt.d
         first.year, first.month
     )
     weeks = [[by_date.get(date) for date in week] for week in grid]
-    first_shown = today.replace(day=1)
     return MonthView(
         first=first,
         today=today,
-        opens=earliest_start(offering, today),
-        closes=latest_start(today),
         weekdays=grid[0],
         weeks=weeks,
-        previous=_add_months(first, -1) if first > first_shown else None,
-        next=_add_months(first, 1) if first < _add_months(first_shown, MONTHS_AHEAD) else None,
+        previous=_add_months(first, -1) if first > today.replace(day=1) else None,
+        next=_add_months(first, 1) if first < _last_month(today) else None,
     )
 
 

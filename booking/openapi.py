@@ -1,8 +1,13 @@
-"""The OpenAPI 3 description of /api/v1, served at /api/v1/openapi.json."""
+"""The OpenAPI 3 description of /api/v1, served at /api/v1/openapi.json; the booking request's
+schema is derived from booking.schema."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from booking import schema
+
+REF_TEMPLATE = "#/components/schemas/{model}"
 
 DATE = {"type": "string", "format": "date", "example": "2027-05-03"}
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
@@ -121,6 +126,7 @@ def _schemas() -> dict[str, Any]:
         "properties": {"start": DATE, "end": DATE},
     }
     return {
+        **_request_schemas(),
         "Error": ERROR,
         "FieldErrors": FIELD_ERRORS,
         "Offering": {
@@ -185,53 +191,6 @@ def _schemas() -> dict[str, Any]:
                 },
             },
         },
-        "BookingRequest": {
-            "type": "object",
-            "required": [
-                "offering",
-                "start",
-                "end",
-                "organization",
-                "contact_name",
-                "email",
-                "phone",
-                "venue",
-                "address",
-                "city",
-                "audience",
-                "language",
-            ],
-            "properties": {
-                "offering": text,
-                "start": DATE,
-                "end": DATE,
-                "organization": {"type": "string", "maxLength": 200},
-                "contact_name": {"type": "string", "maxLength": 200},
-                "email": {"type": "string", "format": "email"},
-                "phone": text,
-                "venue": {"type": "string", "maxLength": 200},
-                "address": {"type": "string", "maxLength": 300},
-                "city": {"type": "string", "maxLength": 120},
-                "audience": {"type": "integer", "minimum": 1, "maximum": 100000},
-                "language": {"type": "string", "enum": ["fr", "en"]},
-                "notes": {"type": "string", "maxLength": 2000},
-                "wall_metres": {
-                    "type": "integer",
-                    "minimum": 1,
-                    "maximum": 1000,
-                    "description": "Exhibitions only, required there",
-                },
-                "venue_setting": {
-                    "type": "string",
-                    "enum": ["indoor", "outdoor"],
-                    "description": "Exhibitions only, required there",
-                },
-                "secure_storage": {
-                    "type": "boolean",
-                    "description": "Exhibitions only, required there",
-                },
-            },
-        },
         "BookingCreated": {
             "type": "object",
             "required": ["reference", "status", "offering", "start", "end", "manage_url"],
@@ -250,3 +209,18 @@ def _schemas() -> dict[str, Any]:
             "properties": {"error": text, "next_available": {"type": "array", "items": window}},
         },
     }
+
+
+def _request_schemas() -> dict[str, Any]:
+    """The request's JSON Schema as pydantic writes it, with what the form's inputs add."""
+    request_schema = schema.BookingRequest
+    document = request_schema.model_json_schema(ref_template=REF_TEMPLATE)
+    definitions = document.pop("$defs", {})
+    for name, field in request_schema.model_fields.items():
+        spec = schema.input_of(field)
+        described = document["properties"][name]
+        if spec.exhibition_only:
+            described["description"] = "Exhibitions only, required there"
+        if spec.widget == "email":
+            described["format"] = "email"
+    return {"BookingRequest": document, **definitions}

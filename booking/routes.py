@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -17,30 +16,46 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from booking import service
-from booking.availability import earliest_start, next_windows
+from booking.availability import SEARCH_HORIZON_YEARS, earliest_start, next_windows
 from booking.errors import (
     BookingNotFound,
-    CannotCancel,
     DatesTaken,
     InvalidBooking,
+    StatusChangeRefused,
     TryAgain,
     UnknownOffering,
 )
-from booking.forms import BookingForm
+from booking.forms import RequestForm, booking_form
 from booking.ics import booking_calendar
-from booking.models import Offering
-from booking.month import InvalidMonth, month_view, parse_month
-from booking.submit import manage_url, submit_request, withdraw_request
+from booking.models import Booking, Offering
+from booking.month import DAY_LABELS, InvalidMonth, month_view, parse_month
+from booking.notify import manage_url
+from booking.schema import read_date
+from booking.submit import submit_request, withdraw_request
+from core.clock import now_utc, today_local
 from core.database import get_session
 from core.i18n import current_language, localized
-from core.limits import booking_limit, limiter
+from core.limits import limiter
+from core.outbox import MailSettings
 from core.web import RETRY_SECONDS, render_page_or_fragment, retry_later
 
 blueprint = Blueprint("booking", __name__)
+PRIVATE_ENDPOINTS = (
+    "booking.manage",
+    "booking.cancel",
+    "booking.confirm_cancel",
+    "booking.calendar_file",
+)
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+def booking_rate_limit() -> str:
+    """Read per request from the config; the form and the API share it."""
+    return current_app.config["RATELIMIT_BOOKING"]
+
+
+def mail_settings() -> MailSettings:
+    """Links on the configured public address, else on the address this request came to."""
+    return MailSettings.from_config(current_app.config, public_url=request.url_root)
 
 
 @blueprint.app_errorhandler(TryAgain)
@@ -59,19 +74,24 @@ def _offering_or_404(slug: str) -> Offering:
 @blueprint.get("/")
 def index() -> str:
     session = get_session()
-    today = service.today_in_montreal()
+    today = today_local()
     offerings = service.active_offerings(session)
     windows = {
         offering.id: next_windows(session, offering, offering.min_days, today, today)
         for offering in offerings
     }
-    return render_template("booking/index.html", offerings=offerings, windows=windows)
+    return render_template(
+        "booking/index.html",
+        offerings=offerings,
+        windows=windows,
+        search_years=SEARCH_HORIZON_YEARS,
+    )
 
 
 @blueprint.get("/offerings/<slug>")
 def offering(slug: str) -> str:
     offering = _offering_or_404(slug)
-    today = service.today_in_montreal()
+    today = today_local()
     try:
         first = parse_month(request.args.get("month"), today, earliest_start(offering, today))
     except InvalidMonth:
@@ -79,16 +99,17 @@ def offering(slug: str) -> str:
     view = month_view(get_session(), offering, first, today)
     return render_page_or_fragment(
         "booking/offering.html",
-        "partials/_calendar.html",
+        "booking/_calendar.html",
         "calendar",
         offering=offering,
         month=view,
+        day_labels=DAY_LABELS,
     )
 
 
-def _form_page(offering: Offering, form: BookingForm, status: int = 200, **extra: object):  # type: ignore[no-untyped-def]
+def _form_page(offering: Offering, form: RequestForm, status: int = 200, **extra: object):  # type: ignore[no-untyped-def]
     """The request form, with what the union typed and what is wrong with it."""
-    opens = earliest_start(offering, service.today_in_montreal())
+    opens = earliest_start(offering, today_local())
     context = {"check": None, **extra}
     page = render_template(
         "booking/book.html", offering=offering, form=form, opens=opens, **context
@@ -96,25 +117,33 @@ def _form_page(offering: Offering, form: BookingForm, status: int = 200, **extra
     return page, status
 
 
-@blueprint.route("/book/<slug>", methods=["GET", "POST"])
-@limiter.limit(booking_limit, methods=["POST"])
-def book(slug: str) -> Response | tuple[str, int]:
+@blueprint.get("/book/<slug>")
+def book(slug: str) -> tuple[str, int]:
     offering = _offering_or_404(slug)
-    form = BookingForm(request.form if request.method == "POST" else request.args)
-    if request.method == "GET":
-        form.language.data = form.language.data or current_language()
-        # Arriving from a suggested window: say at once whether its dates are still free.
-        return _form_page(offering, form, check=_check(offering, form))
+    form = booking_form(request.args)
+    form.language.data = form.language.data or current_language()
+    # Arriving from a suggested window: say at once whether its dates are still free.
+    return _form_page(offering, form, check=_check(offering, form))
+
+
+@blueprint.post("/book/<slug>")
+@limiter.limit(booking_rate_limit)
+def send_request(slug: str) -> Response | tuple[str, int]:
+    offering = _offering_or_404(slug)
+    form = booking_form(request.form)
     if form.is_spam:
         return _form_page(offering, form, 400, refused=True)
-    if not form.validate():
+    if not form.validate():  # the CSRF token
+        return _form_page(offering, form, 422)
+    booking_request = form.submitted(slug)
+    if booking_request is None:
         return _form_page(offering, form, 422)
     try:
         submitted = submit_request(
-            get_session(), form.to_request(slug), service.today_in_montreal(), _now()
+            get_session(), mail_settings(), booking_request, today_local(), now_utc()
         )
     except InvalidBooking as error:
-        _attach_errors(form, error.errors)
+        form.attach_errors(error.errors)
         return _form_page(offering, form, 422)
     except DatesTaken as error:
         check = service.DateCheck(free=False, windows=error.next_available)
@@ -133,32 +162,24 @@ def book(slug: str) -> Response | tuple[str, int]:
 def check_dates(slug: str) -> str:
     """The live answer under the date fields: free, or taken with the next free windows."""
     offering = _offering_or_404(slug)
-    form = BookingForm(request.args, meta={"csrf": False})
+    form = booking_form(request.args, meta={"csrf": False})
     return render_template(
-        "partials/_availability_answer.html", offering=offering, check=_check(offering, form)
+        "booking/_availability_answer.html", offering=offering, check=_check(offering, form)
     )
 
 
-def _check(offering: Offering, form: BookingForm) -> service.DateCheck | None:
+def _check(offering: Offering, form: RequestForm) -> service.DateCheck | None:
     """Nothing to say until both dates are typed and read as dates."""
-    if not (form.start.raw_data and form.end.raw_data):
+    start, end = read_date(form.start.data), read_date(form.end.data)
+    if start is None or end is None:
         return None
-    if not (form.start.validate(form) and form.end.validate(form)):
-        return None
-    return service.check_dates(
-        get_session(), offering, form.start.data, form.end.data, service.today_in_montreal()
-    )
-
-
-def _attach_errors(form: BookingForm, errors: dict[str, str]) -> None:
-    for name, message in errors.items():
-        form[name].errors = [*form[name].errors, message]
+    return service.check_dates(get_session(), offering, start, end, today_local())
 
 
 @blueprint.after_request
 def _private_pages_are_never_cached(response: Response) -> Response:
     """Everything behind a private link shows a union's contact details."""
-    if request.endpoint in ("booking.manage", "booking.cancel", "booking.calendar_file"):
+    if request.endpoint in PRIVATE_ENDPOINTS:
         response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -169,14 +190,18 @@ def manage(token: str) -> str:
     return render_template("booking/manage.html", booking=booking, token=token)
 
 
-@blueprint.route("/bookings/<token>/cancel", methods=["GET", "POST"])
-def cancel(token: str) -> Response | str:
+@blueprint.get("/bookings/<token>/cancel")
+def cancel(token: str) -> str:
     booking = _booking_or_404(token)
-    if request.method == "GET":
-        return render_template("booking/cancel.html", booking=booking, token=token)
+    return render_template("booking/cancel.html", booking=booking, token=token)
+
+
+@blueprint.post("/bookings/<token>/cancel")
+def confirm_cancel(token: str) -> Response:
+    _booking_or_404(token)
     try:
-        withdraw_request(get_session(), token, _now())
-    except CannotCancel:
+        withdraw_request(get_session(), mail_settings(), token, now_utc())
+    except StatusChangeRefused:
         get_session().rollback()
         flash(_("This request can no longer be cancelled."))
         return redirect(url_for("booking.manage", token=token), code=303)
@@ -187,9 +212,8 @@ def cancel(token: str) -> Response | str:
 @blueprint.get("/bookings/<token>/calendar.ics")
 def calendar_file(token: str) -> Response:
     booking = _booking_or_404(token)
-    content = booking_calendar(
-        booking, localized(booking.offering, "title"), manage_url(token), _now()
-    )
+    link = manage_url(mail_settings().public_url, token)
+    content = booking_calendar(booking, localized(booking.offering, "title"), link, now_utc())
     return Response(
         content,
         mimetype="text/calendar",
@@ -197,7 +221,7 @@ def calendar_file(token: str) -> Response:
     )
 
 
-def _booking_or_404(token: str):  # type: ignore[no-untyped-def]
+def _booking_or_404(token: str) -> Booking:
     try:
         return service.booking_by_token(get_session(), token)
     except BookingNotFound:

@@ -1,4 +1,4 @@
-"""The booking rules: hold dates for a union, cancel, and find offerings and bookings.
+"""The booking rules: hold dates for a union, change a booking's status, find bookings.
 
 Functions take a session and plain values and raise the errors of booking.errors.
 A function that writes leaves its transaction open for the caller to add what belongs
@@ -10,7 +10,6 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -18,6 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload
 
 from booking.availability import (
+    BOOKING_HORIZON_YEARS,
     Window,
     blocked_range,
     days_between,
@@ -28,45 +28,20 @@ from booking.availability import (
 )
 from booking.errors import (
     BookingNotFound,
-    CannotCancel,
     DatesTaken,
     InvalidBooking,
+    StatusChangeRefused,
     TryAgain,
     UnknownOffering,
 )
-from booking.models import SETTINGS, Booking, Offering
+from booking.models import Booking, Offering, VenueSetting
+from booking.schema import BookingRequest
+from booking.status import BookingStatus, may_follow
 from core.database import begin_write, is_contention
 
-MONTREAL = ZoneInfo("America/Montreal")
 OVERLAP_SQLSTATE = "23P01"  # PostgreSQL's exclusion_violation
 OVERLAP_TRIGGER_MESSAGE = "booking_holds_overlap"  # SQLite's trigger (migration 0001)
 TRANSIENT_RETRIES = 3
-
-
-def today_in_montreal() -> dt.date:
-    return dt.datetime.now(MONTREAL).date()
-
-
-@dataclass(frozen=True)
-class BookingRequest:
-    """What a union asks for, already parsed into plain values."""
-
-    offering: str
-    start: dt.date
-    end: dt.date
-    organization: str
-    contact_name: str
-    email: str
-    phone: str
-    venue: str
-    address: str
-    city: str
-    audience: int
-    language: str
-    notes: str = ""
-    wall_metres: int | None = None
-    venue_setting: str | None = None
-    secure_storage: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -110,7 +85,9 @@ def date_errors(offering: Offering, start: dt.date, end: dt.date, today: dt.date
             date=opens.isoformat(),
         )
     elif start > latest_start(today):
-        errors["start"] = _l("We take requests up to three years ahead.")
+        errors["start"] = _l(
+            "We take requests up to %(years)s years ahead.", years=BOOKING_HORIZON_YEARS
+        )
     if end < start:
         errors["end"] = _l("The end date must be on or after the start date.")
     else:
@@ -155,7 +132,7 @@ def venue_errors(offering: Offering, request: BookingRequest) -> dict[str, str]:
     errors: dict[str, str] = {}
     if request.wall_metres is None:
         errors["wall_metres"] = _l("Tell us how many metres of wall the portraits can hang on.")
-    if request.venue_setting not in SETTINGS:
+    if request.venue_setting not in tuple(VenueSetting):
         errors["venue_setting"] = _l("Tell us whether the venue is indoor or outdoor.")
     elif offering.venue_setting and request.venue_setting != offering.venue_setting:
         errors["venue_setting"] = (
@@ -233,7 +210,7 @@ def _new_booking(
         end_date=request.end,
         blocked_start=blocked_start,
         blocked_end=blocked_end,
-        status="requested",
+        status=BookingStatus.REQUESTED,
         organization=request.organization,
         contact_name=request.contact_name,
         email=request.email,
@@ -275,13 +252,37 @@ def booking_by_token(session: Session, token: str) -> Booking:
     return booking
 
 
+def booking_by_reference(session: Session, reference: str) -> Booking:
+    booking = session.scalar(select(Booking).where(Booking.reference == reference))
+    if booking is None:
+        raise BookingNotFound()
+    return booking
+
+
+def change_status(booking: Booking, wanted: BookingStatus, now: dt.datetime) -> None:
+    """The one place a booking's status changes; TRANSITIONS says which changes are allowed.
+    A booking that stops holding its dates frees them at once."""
+    if not may_follow(booking.status, wanted):
+        raise StatusChangeRefused(booking.status, wanted)
+    booking.status = wanted
+    if wanted == BookingStatus.CANCELLED:
+        booking.cancelled_at = now
+
+
 def cancel_booking(session: Session, token: str, now: dt.datetime) -> Booking:
     """The union withdraws its request or booking; its dates are free again at once."""
     begin_write(session)
     booking = booking_by_token(session, token)
-    if not booking.holds_dates:
-        raise CannotCancel()
-    booking.status = "cancelled"
-    booking.cancelled_at = now
+    change_status(booking, BookingStatus.CANCELLED, now)
     session.flush()
     return booking
+
+
+def renew_manage_token(session: Session, reference: str) -> HeldBooking:
+    """A new private link for a booking (the union lost theirs); the old link stops working."""
+    begin_write(session)
+    booking = booking_by_reference(session, reference)
+    token = secrets.token_urlsafe(32)
+    booking.manage_token_hash = hash_token(token)
+    session.flush()
+    return HeldBooking(booking, token)

@@ -1,26 +1,28 @@
-"""The application factory: settings, database, languages, security, and the feature blueprints."""
+"""The application factory: the shell every feature stands on (settings, data dir, database,
+languages, security, mail, page frame), then each feature the composition root names."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from flask import Flask
-from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from booking import api, routes
-from booking.demo import seed_demo_offerings
-from core import database, health, i18n, limits, outbox, settings, web
-from core.migrate import upgrade_to_latest
+from core import data_dir, database, frame, health, i18n, limits, migrate, outbox, settings, web
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-MAX_REQUEST_BYTES = 1024 * 1024
-
-csrf = CSRFProtect()
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
+class Feature(Protocol):
+    """A feature package: its init_app registers blueprints, commands, settings, navigation
+    and demo content, and importing it registers its models."""
+
+    def init_app(self, app: Flask) -> None: ...
+
+
+def build_app(features: Iterable[Feature], config: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
         root_path=str(PROJECT_ROOT),
@@ -28,8 +30,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     app.config.update(settings.from_environment())
-    app.config.update(MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES, WTF_CSRF_TIME_LIMIT=None)
     app.config.update(config or {})
+    data_dir.prepare(app.config["DATA_DIR"])
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = data_dir.secret_key(app.config["DATA_DIR"])
 
     if app.config["TRUSTED_PROXIES"]:
         # Behind nginx or a load balancer: the client's address (for rate limits) and the
@@ -40,18 +44,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(SESSION_COOKIE_SECURE=True)
     database.init_app(app)
     i18n.init_app(app)
-    csrf.init_app(app)
-    limits.init_app(app)
     web.init_app(app)
+    limits.init_app(app)
+    frame.init_app(app)
     app.register_blueprint(health.blueprint)
-    app.register_blueprint(routes.blueprint)
-    app.register_blueprint(api.blueprint)
-    csrf.exempt(api.blueprint)  # JSON only and no cookie-based identity: nothing to forge
-
     outbox.register_command(app)
+    migrate.register_commands(app)
 
-    upgrade_to_latest(database.engine_of(app))
-    if app.config["SEED_DEMO"]:
-        with database.session_for(app) as session:
-            seed_demo_offerings(session)
+    for feature in features:
+        feature.init_app(app)
+
+    migrate.prepare_database(app)
     return app

@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import smtplib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from email import message_from_string, policy
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
@@ -88,6 +89,28 @@ def _write_eml_copies(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_eml_copies(session: Session) -> None:
     session.info.pop(_UNWRITTEN, None)
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """What writing and sending a message needs, taken from the config once, so that
+    rules, commands and cron jobs send mail without a request."""
+
+    sender: str
+    staff_address: str
+    public_url: str  # the base of every link a message carries
+    data_dir: Path
+    smtp: dict[str, Any] | None
+
+    @classmethod
+    def from_config(cls, config: Any, public_url: str | None = None) -> MailSettings:
+        return cls(
+            sender=config["MAIL_FROM"],
+            staff_address=config["STAFF_EMAIL"],
+            public_url=(public_url or config["PUBLIC_URL"]).rstrip("/"),
+            data_dir=Path(config["DATA_DIR"]),
+            smtp=smtp_settings(config),
+        )
 
 
 def smtp_settings(config: Any) -> dict[str, Any] | None:

@@ -1,65 +1,61 @@
-"""Reads every AMBULANTE_* environment variable in one place and turns it into Flask config."""
+"""Reads every AMBULANTE_* environment variable in one place and turns it into Flask config.
+
+Reading has no side effect: the data dir and the generated secret key are made when the
+app starts (core.data_dir). A feature declares its own settings with `declare`."""
 
 from __future__ import annotations
 
 import os
-import secrets
-import time
+from collections.abc import Mapping
 from pathlib import Path
 
-DEFAULT_DONATE_URL = "https://www.ciso.qc.ca/outils/faites-un-don/"
-DEFAULT_SIGNUP_URL = "https://www.ciso.qc.ca/outils/nouvelle-page-dinscription/"
+from flask import Flask
+
+PREFIX = "AMBULANTE_"
 DEFAULT_STAFF_EMAIL = "ciso@ciso.qc.ca"
+TRUE_WORDS = ("1", "true", "yes")
 
 
-def _secret_key(data_dir: Path) -> str:
-    """Keep one generated key in the data dir so sessions survive restarts and every
-    process sharing the data dir signs cookies the same way."""
-    key_file = data_dir / "secret_key"
-    try:
-        # O_EXCL: of processes starting together, exactly one writes the key; 0600: only
-        # the app's own user can read it.
-        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(descriptor, "w") as key:
-            key.write(secrets.token_urlsafe(48))
-    for _ in range(50):  # another process may have created it and not written it yet
-        key = key_file.read_text().strip()
-        if key:
-            return key
-        time.sleep(0.05)
-    raise RuntimeError(f"{key_file} is empty; delete it and start again")
-
-
-def from_environment(environ: dict[str, str] | None = None) -> dict[str, object]:
-    """Flask config values taken from the environment (prefix AMBULANTE_)."""
+def read(name: str, default: str | None = None, environ: Mapping[str, str] | None = None):  # type: ignore[no-untyped-def]
+    """AMBULANTE_<name>, or the default when it is unset or empty."""
     env = os.environ if environ is None else environ
+    value = env.get(f"{PREFIX}{name}")
+    return value if value not in (None, "") else default
+
+
+def read_flag(name: str, default: bool, environ: Mapping[str, str] | None = None) -> bool:
+    value = read(name, None, environ)
+    return default if value is None else value.lower() in TRUE_WORDS
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, object]:
+    """The shell's Flask config values taken from the environment."""
 
     def get(name: str, default: str | None = None) -> str | None:
-        value = env.get(f"AMBULANTE_{name}")
-        return value if value not in (None, "") else default
+        return read(name, default, environ)
 
     data_dir = Path(get("DATA_DIR", "instance")).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    database_url = get("DATABASE_URL") or f"sqlite:///{data_dir / 'ambulante.sqlite3'}"
     return {
         "DATA_DIR": data_dir,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": get("SECRET_KEY") or _secret_key(data_dir),
+        "DATABASE_URL": get("DATABASE_URL") or f"sqlite:///{data_dir / 'ambulante.sqlite3'}",
+        "SECRET_KEY": get("SECRET_KEY"),  # None: generated and kept in the data dir at start
         "PUBLIC_URL": (get("PUBLIC_URL") or "").rstrip("/"),
-        "DONATE_URL": get("DONATE_URL", DEFAULT_DONATE_URL),
-        "SIGNUP_URL": get("SIGNUP_URL", DEFAULT_SIGNUP_URL),
         "STAFF_EMAIL": get("STAFF_EMAIL", DEFAULT_STAFF_EMAIL),
         "MAIL_FROM": get("MAIL_FROM", "Ambulante <ambulante@localhost>"),
         "SMTP_HOST": get("SMTP_HOST"),
         "SMTP_PORT": int(get("SMTP_PORT", "25")),
         "SMTP_USERNAME": get("SMTP_USERNAME"),
         "SMTP_PASSWORD": get("SMTP_PASSWORD"),
-        "SMTP_STARTTLS": get("SMTP_STARTTLS", "0") in ("1", "true", "yes"),
-        "RATELIMIT_BOOKING": get("BOOKING_RATE_LIMIT", "20/hour"),
+        "SMTP_STARTTLS": read_flag("SMTP_STARTTLS", False, environ),
         "RATELIMIT_STORAGE_URI": get("RATELIMIT_STORAGE_URI", "memory://"),
-        "SEED_DEMO": get("SEED_DEMO", "1") not in ("0", "false", "no"),
+        "SEED_DEMO": read_flag("SEED_DEMO", True, environ),
+        "AUTO_MIGRATE": read_flag("AUTO_MIGRATE", True, environ),
         "TRUSTED_PROXIES": int(get("TRUSTED_PROXIES", "0")),
     }
+
+
+def declare(app: Flask, settings: Mapping[str, tuple[str, str]]) -> None:
+    """A feature's own settings: config key -> (variable name without the prefix, default).
+    A value the app was created with (a test's, say) wins over the environment."""
+    for key, (variable, default) in settings.items():
+        app.config.setdefault(key, read(variable, default))

@@ -1,4 +1,5 @@
-"""What every page shares: fragment-or-page rendering, security headers, error pages."""
+"""What every page shares: fragment-or-page rendering, CSRF, body size limits, security
+headers, error pages."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
@@ -22,6 +23,10 @@ CONTENT_SECURITY_POLICY = (
 )
 
 RETRY_SECONDS = 2
+DEFAULT_BODY_LIMIT = 1024 * 1024
+BODY_LIMITS = "ambulante_body_limits"
+
+csrf = CSRFProtect()
 ERROR_MESSAGES = {
     400: _l("The request could not be understood. Please check what you sent and try again."),
     404: _l("This page does not exist, or the link is no longer valid."),
@@ -46,6 +51,18 @@ def render_page_or_fragment(page: str, fragment: str, fragment_target: str, **co
         and request.headers.get("HX-Target") == fragment_target
     )
     return render_template(fragment if wants_fragment else page, **context)
+
+
+def limit_request_body(app: Flask, blueprint: str, max_bytes: int) -> None:
+    """A blueprint's own limit on what a request may send (uploads need more than forms)."""
+    app.extensions.setdefault(BODY_LIMITS, {})[blueprint] = max_bytes
+
+
+def _apply_body_limit() -> None:
+    # Registered before CSRFProtect's check, which is the first to read a form body.
+    limits = current_app.extensions.get(BODY_LIMITS, {})
+    if request.blueprint in limits:
+        request.max_content_length = limits[request.blueprint]
 
 
 def is_api_request() -> bool:
@@ -112,6 +129,10 @@ def _security_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    app.config.setdefault("MAX_CONTENT_LENGTH", DEFAULT_BODY_LIMIT)
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a form left open all day still works
+    app.before_request(_apply_body_limit)
+    csrf.init_app(app)
     app.register_error_handler(CSRFError, _on_csrf_error)
     app.register_error_handler(HTTPException, _on_http_error)
     app.register_error_handler(InternalServerError, _on_unexpected_error)

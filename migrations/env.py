@@ -1,10 +1,12 @@
-"""Alembic environment: runs migrations in one write transaction, one process at a time."""
+"""Alembic environment: runs migrations in one write transaction, one process at a time.
+
+The tables are those on Base.metadata: every feature imports its own models, and the app
+(or the caller of core.migrate) has imported the features before migrating."""
 
 from alembic import context
 from sqlalchemy import text
 
-import booking.models  # noqa: F401 - registers the tables on Base.metadata
-import core.models  # noqa: F401
+import core.models  # noqa: F401 - the shell's own tables
 from core.database import WRITE, Base, make_engine
 
 MIGRATION_LOCK_KEY = 4_242_001

@@ -1,39 +1,94 @@
-"""Fixtures: a fresh app and database per test, a client, factories for requests and bookings."""
+"""Fixtures only (helpers live in tests/factories.py): an app on a fresh database per test,
+its client and CLI runner, a session, PostgreSQL when a test server is given."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import os
-import re
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
+from hypothesis import settings
 
-from booking.service import BookingRequest, HeldBooking, hold_dates, today_in_montreal
-from core.app import create_app
+from core.clock import today_local
 from core.database import engine_of, session_for
+from run import create_app
+from tests.factories import clear_ambulante_environment
 
 TEST_DATABASE_URL = os.environ.get("AMBULANTE_TEST_DATABASE_URL")
+DATABASE_FILE = "ambulante.sqlite3"  # what the app makes in its data dir by default
+TEST_CONFIG = {"TESTING": True, "RATELIMIT_BOOKING": "1000/minute"}
+
+# The property tests: a quick look on a laptop, the full search in CI (CI=true).
+settings.register_profile(
+    "ci", max_examples=75, stateful_step_count=25, deadline=None, report_multiple_bugs=False
+)
+settings.register_profile(
+    "dev", max_examples=15, stateful_step_count=25, deadline=None, report_multiple_bugs=False
+)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
+
+
+@pytest.fixture(scope="session")
+def template_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrated and seeded once per run; each test starts from a copy of it."""
+    data_dir = tmp_path_factory.mktemp("template")
+    app = create_app(
+        {
+            **TEST_CONFIG,
+            "DATA_DIR": data_dir,
+            "DATABASE_URL": f"sqlite:///{data_dir / DATABASE_FILE}",
+        }
+    )
+    engine_of(app).dispose()  # the last connection closed checkpoints the WAL into the file
+    return data_dir / DATABASE_FILE
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch) -> Iterator[Flask]:
-    for name in list(os.environ):
-        if name.startswith("AMBULANTE_") and name != "AMBULANTE_TEST_DATABASE_URL":
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AMBULANTE_DATA_DIR", str(tmp_path / "data"))
-    app = create_app({"TESTING": True, "RATELIMIT_BOOKING": "1000/minute"})
+def app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, template_database: Path
+) -> Iterator[Flask]:
+    clear_ambulante_environment(monkeypatch)
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(mode=0o700)
+    shutil.copyfile(template_database, data_dir / DATABASE_FILE)
+    monkeypatch.setenv("AMBULANTE_DATA_DIR", str(data_dir))
+    app = create_app({**TEST_CONFIG, "AUTO_MIGRATE": False, "SEED_DEMO": False})
     yield app
     engine_of(app).dispose()
 
 
 @pytest.fixture
+def fresh_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Builds an app as a newcomer's first start does: migrating an empty data dir."""
+    clear_ambulante_environment(monkeypatch)
+    made: list[Flask] = []
+
+    def build(**config: Any) -> Flask:
+        monkeypatch.setenv("AMBULANTE_DATA_DIR", str(tmp_path / f"data{len(made)}"))
+        made.append(create_app({**TEST_CONFIG, **config}))
+        return made[-1]
+
+    yield build
+    for each in made:
+        engine_of(each).dispose()
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
 
 
 @pytest.fixture
@@ -45,106 +100,7 @@ def session(app: Flask) -> Iterator[Any]:
 
 @pytest.fixture
 def today() -> dt.date:
-    return today_in_montreal()
-
-
-def days_from_today(days: int) -> dt.date:
-    return today_in_montreal() + dt.timedelta(days=days)
-
-
-# Who is asking, where and for whom: a union's answers to the form.
-A_UNION: dict[str, Any] = dict(
-    organization="Syndicat des cols bleus",
-    contact_name="Ana Pérez",
-    email="ana@example.org",
-    phone="514-383-2266",
-    venue="Salle des métallos",
-    address="1601 av. De Lorimier",
-    city="Montréal",
-    audience=80,
-    language="fr",
-    notes="",
-)
-
-
-def request_for(
-    offering: str = "expo-interieure",
-    start: dt.date | None = None,
-    end: dt.date | None = None,
-    **overrides: Any,
-) -> BookingRequest:
-    """A valid request a union could send; change any field with overrides."""
-    start = start or days_from_today(60)
-    end = end or start + dt.timedelta(days=4)
-    fields: dict[str, Any] = dict(offering=offering, start=start, end=end, **A_UNION)
-    if offering.startswith("expo"):
-        setting = "outdoor" if offering == "expo-exterieure" else "indoor"
-        fields.update(wall_metres=25, venue_setting=setting, secure_storage=True)
-    fields.update(overrides)
-    return BookingRequest(**fields)
-
-
-def api_body(
-    offering: str = "expo-interieure",
-    start: dt.date | None = None,
-    end: dt.date | None = None,
-    **overrides: Any,
-) -> dict[str, Any]:
-    """The same valid request, as a script sends it to POST /api/v1/bookings."""
-    body = dataclasses.asdict(request_for(offering, start, end, **overrides))
-    body.update(start=body["start"].isoformat(), end=body["end"].isoformat())
-    return {name: value for name, value in body.items() if value is not None}
-
-
-def hold(session, **kwargs: Any) -> HeldBooking:
-    """Hold dates through the real rules and commit, as a union's request would."""
-    held = hold_dates(session, request_for(**kwargs), today_in_montreal(), dt.datetime.now(dt.UTC))
-    session.commit()
-    return held
-
-
-def form_data(offering: str = "expo-interieure", **overrides: Any) -> dict[str, str]:
-    """The request form as a browser would post it."""
-    request = request_for(
-        offering, **{k: v for k, v in overrides.items() if k in BookingRequest.__dataclass_fields__}
-    )
-    data = {
-        "start": request.start.isoformat(),
-        "end": request.end.isoformat(),
-        "organization": request.organization,
-        "contact_name": request.contact_name,
-        "email": request.email,
-        "phone": request.phone,
-        "venue": request.venue,
-        "address": request.address,
-        "city": request.city,
-        "audience": str(request.audience),
-        "language": request.language,
-        "notes": request.notes,
-    }
-    if request.wall_metres is not None:
-        data.update(
-            wall_metres=str(request.wall_metres),
-            venue_setting=request.venue_setting,
-            secure_storage="yes" if request.secure_storage else "no",
-        )
-    data.update(
-        {k: v for k, v in overrides.items() if k not in BookingRequest.__dataclass_fields__}
-    )
-    return data
-
-
-def csrf_token(client: FlaskClient, url: str) -> str:
-    page = client.get(url).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
-        r'name="csrf_token" value="([^"]+)"', page
-    )
-    assert match, f"no CSRF token on {url}"
-    return match[1]
-
-
-def post_form(client: FlaskClient, url: str, data: dict[str, str], **kwargs: Any):
-    return client.post(url, data={**data, "csrf_token": csrf_token(client, url)}, **kwargs)
+    return today_local()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from tests.conftest import api_body, days_from_today, hold
+from tests.factories import api_body, days_from_today, hold
 
 D = dt.timedelta
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from booking.models import Booking
 from core.models import OutboxMessage
-from tests.conftest import days_from_today, form_data, hold, post_form
+from tests.factories import days_from_today, form_data, hold, post_form
 
 D = dt.timedelta
 EN = {"Accept-Language": "en"}

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from booking.availability import day_states, next_windows
-from booking.errors import CannotCancel, DatesTaken, InvalidBooking
+from booking.errors import DatesTaken, InvalidBooking, StatusChangeRefused
 from booking.models import Blackout, Booking
 from booking.service import cancel_booking, offering_by_slug
-from tests.conftest import days_from_today, hold
+from tests.factories import days_from_today, hold
 
 D = dt.timedelta
 
@@ -84,7 +84,7 @@ def test_a_cancelled_request_cannot_be_cancelled_twice(session):
     held = hold(session)
     cancel_booking(session, held.manage_token, dt.datetime.now(dt.UTC))
     session.commit()
-    with pytest.raises(CannotCancel):
+    with pytest.raises(StatusChangeRefused):
         cancel_booking(session, held.manage_token, dt.datetime.now(dt.UTC))
 
 

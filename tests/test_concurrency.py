@@ -6,10 +6,6 @@ import dataclasses
 import datetime as dt
 import http.client
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -28,16 +24,13 @@ from booking.models import Booking, Offering, Unit
 from booking.service import OVERLAP_SQLSTATE, OVERLAP_TRIGGER_MESSAGE, hash_token
 from core.database import make_engine
 from core.migrate import upgrade_to_latest
-from tests.conftest import A_UNION, days_from_today, request_for
+from tests.factories import A_UNION, api_body, days_from_today
+from tests.servers import HOST, Server
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
 OFFERING = "expo-interieure"
 CRATES = 2  # the seeded indoor set ships in Caisse A and Caisse B
 UNIONS = 40
-START_TIMEOUT_S = 30
 REQUEST_TIMEOUT_S = 15
-STOP_TIMEOUT_S = 10
 HOLDING = "status IN ('requested', 'confirmed')"
 OVERLAPPING_HOLDS = text(
     "SELECT a.reference, b.reference FROM bookings a JOIN bookings b "
@@ -70,83 +63,24 @@ def shared_database(request: pytest.FixtureRequest, tmp_path: Path) -> SharedDat
 
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[Callable[[SharedDatabase, str], int]]:
-    """Starts `python run.py` in a subprocess and returns its port once /healthz answers;
-    every process started is stopped when the test ends, whatever happened."""
-    running: list[tuple[subprocess.Popen[bytes], Any]] = []
+    """Starts `python run.py` on the shared database and returns its port once /healthz
+    answers; every process started is stopped when the test ends, whatever happened."""
+    running: list[Server] = []
 
     def start(database: SharedDatabase, name: str) -> int:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AMBULANTE_")}
-        env.update(
+        server = Server(
+            tmp_path / f"server-{name}.log",
+            threads=UNIONS,
             AMBULANTE_DATA_DIR=str(database.data_dir),
             AMBULANTE_BOOKING_RATE_LIMIT="10000/hour",
-            PYTHONUNBUFFERED="1",
             **database.env,
         )
-        port = _free_port()
-        log_path = tmp_path / f"server-{name}.log"
-        log = log_path.open("wb")
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "run.py",
-                "--host",
-                HOST,
-                "--port",
-                str(port),
-                "--threads",
-                str(UNIONS),
-            ],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        running.append((process, log))
-        _wait_until_healthy(process, port, log_path)
-        return port
+        running.append(server)
+        return server.port
 
     yield start
-    for process, _log in running:
-        process.terminate()
-    for process, log in running:
-        try:
-            process.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT_S)
-        log.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
-def _wait_until_healthy(process: subprocess.Popen[bytes], port: int, log_path: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"run.py exited with {process.returncode}:\n{log_path.read_text()}")
-        try:
-            status, body = _call(port, "GET", "/healthz", timeout=1)
-        except OSError:
-            time.sleep(0.1)
-            continue
-        if status == 200 and body == {"status": "ok"}:
-            return
-        time.sleep(0.1)
-    pytest.fail(f"run.py did not answer /healthz in {START_TIMEOUT_S}s:\n{log_path.read_text()}")
-
-
-def _call(
-    port: int, method: str, path: str, body: Any = None, timeout: float = REQUEST_TIMEOUT_S
-) -> tuple[int, Any]:
-    connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
-    try:
-        return _exchange(connection, method, path, body)
-    finally:
-        connection.close()
+    for server in running:
+        server.stop()
 
 
 def _exchange(
@@ -164,16 +98,13 @@ def _exchange(
 
 def _request_from_union(number: int, start: dt.date, end: dt.date) -> dict[str, Any]:
     """The JSON body a union's own software would send for those dates."""
-    body = dataclasses.asdict(
-        request_for(
-            OFFERING,
-            start=start,
-            end=end,
-            organization=f"Syndicat local {number}",
-            email=f"local{number}@example.org",
-        )
+    return api_body(
+        OFFERING,
+        start=start,
+        end=end,
+        organization=f"Syndicat local {number}",
+        email=f"local{number}@example.org",
     )
-    return body | {"start": start.isoformat(), "end": end.isoformat()}
 
 
 def _race(ports: list[int], bodies: list[dict[str, Any]]) -> list[tuple[int, Any]]:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from core.database import session_for
 from core.models import OutboxMessage
 from core.outbox import compose, deliver_pending, queue, smtp_settings
-from tests.conftest import days_from_today, form_data, post_form
+from tests.factories import days_from_today, form_data, post_form
 
 
 class Inbox:

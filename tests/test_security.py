@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from core.app import create_app
 from core.database import engine_of
-from tests.conftest import form_data
+from run import create_app
+from tests.factories import form_data
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"

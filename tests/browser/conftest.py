@@ -5,10 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -25,10 +21,10 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from booking.service import today_in_montreal
-from tests.conftest import api_body
+from core.clock import today_local
+from tests.factories import api_body
+from tests.servers import Server
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("AMBULANTE_CHROMIUM", "/usr/bin/chromium")
 # Headless, and nothing that reaches for the network on its own (the sandbox has none; we are root).
 CHROMIUM_ARGS = [
@@ -41,7 +37,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SERVER_START_SECONDS = 30
 # Playwright waits at most this long for anything; a live answer takes well under a second.
 TIMEOUT_MS = 5_000
 LOCALES = {"fr": "fr-CA", "en": "en-CA"}
@@ -49,58 +44,20 @@ LOCALES = {"fr": "fr-CA", "en": "en-CA"}
 
 def days_ahead(days: int) -> dt.date:
     """A date `days` from today in Montréal, the app's calendar."""
-    return today_in_montreal() + dt.timedelta(days=days)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status == 200
-    except (OSError, urllib.error.URLError):
-        return False
+    return today_local() + dt.timedelta(days=days)
 
 
 @pytest.fixture(scope="session")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`python run.py` on a fresh SQLite database with the demo offerings."""
     data_dir = tmp_path_factory.mktemp("browser-data")
-    env = {name: value for name, value in os.environ.items() if not name.startswith("AMBULANTE_")}
-    env.update(
+    server = Server(
+        data_dir / "server.log",
         AMBULANTE_DATA_DIR=str(data_dir),
         AMBULANTE_BOOKING_RATE_LIMIT="10000/minute",
-        PYTHONUNBUFFERED="1",
     )
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = data_dir / "server.log"
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "run.py", "--port", str(port)],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while not _answers(f"{url}/healthz"):
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"run.py did not start:\n{log_path.read_text(errors='replace')}")
-            time.sleep(0.1)
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    yield server.url
+    server.stop()
 
 
 def hold_via_api(

@@ -1,0 +1,110 @@
+"""Test helpers that build things: a union's answers, requests, held bookings, form posts,
+and a clean environment for an app of the test's own."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from booking.schema import BookingRequest
+from booking.service import HeldBooking, hold_dates
+from core.clock import now_utc, today_local
+
+
+def days_from_today(days: int) -> dt.date:
+    return today_local() + dt.timedelta(days=days)
+
+
+def clear_ambulante_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No AMBULANTE_* setting of the machine's reaches the app (the test database's stays)."""
+    for name in list(os.environ):
+        if name.startswith("AMBULANTE_") and name != "AMBULANTE_TEST_DATABASE_URL":
+            monkeypatch.delenv(name)
+
+
+def environment_for_server(**settings: str) -> dict[str, str]:
+    """The environment of a server process: the machine's, less its AMBULANTE_* settings."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AMBULANTE_")}
+    env.update(PYTHONUNBUFFERED="1", **settings)
+    return env
+
+
+# Who is asking, where and for whom: a union's answers to the form.
+A_UNION: dict[str, Any] = dict(
+    organization="Syndicat des cols bleus",
+    contact_name="Ana Pérez",
+    email="ana@example.org",
+    phone="514-383-2266",
+    venue="Salle des métallos",
+    address="1601 av. De Lorimier",
+    city="Montréal",
+    audience=80,
+    language="fr",
+    notes="",
+)
+
+
+def request_fields(
+    offering: str = "expo-interieure",
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """A valid request a union could send, as plain values; change any with overrides."""
+    start = start or days_from_today(60)
+    end = end or start + dt.timedelta(days=4)
+    fields: dict[str, Any] = dict(offering=offering, start=start, end=end, **A_UNION)
+    if offering.startswith("expo"):
+        setting = "outdoor" if offering == "expo-exterieure" else "indoor"
+        fields.update(wall_metres=25, venue_setting=setting, secure_storage=True)
+    fields.update(overrides)
+    return fields
+
+
+def request_for(*args: Any, **overrides: Any) -> BookingRequest:
+    """The same request, read by the schema."""
+    return BookingRequest.model_validate(request_fields(*args, **overrides))
+
+
+def api_body(*args: Any, **overrides: Any) -> dict[str, Any]:
+    """The same valid request, as a script sends it to POST /api/v1/bookings."""
+    body = request_fields(*args, **overrides)
+    body.update(start=body["start"].isoformat(), end=body["end"].isoformat())
+    return {name: value for name, value in body.items() if value is not None}
+
+
+def hold(session, **kwargs: Any) -> HeldBooking:
+    """Hold dates through the real rules and commit, as a union's request would."""
+    held = hold_dates(session, request_for(**kwargs), today_local(), now_utc())
+    session.commit()
+    return held
+
+
+def form_data(offering: str = "expo-interieure", **overrides: Any) -> dict[str, str]:
+    """The request form as a browser would post it; overrides may name form-only fields."""
+    known = {k: v for k, v in overrides.items() if k in BookingRequest.model_fields}
+    body = api_body(offering, **known)
+    body.pop("offering")
+    data = {name: str(value) for name, value in body.items()}
+    if "secure_storage" in body:
+        data["secure_storage"] = "yes" if body["secure_storage"] else "no"
+    data.update({k: v for k, v in overrides.items() if k not in BookingRequest.model_fields})
+    return data
+
+
+def csrf_token(client: FlaskClient, url: str) -> str:
+    page = client.get(url).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+        r'name="csrf_token" value="([^"]+)"', page
+    )
+    assert match, f"no CSRF token on {url}"
+    return match[1]
+
+
+def post_form(client: FlaskClient, url: str, data: dict[str, str], **kwargs: Any):
+    return client.post(url, data={**data, "csrf_token": csrf_token(client, url)}, **kwargs)
