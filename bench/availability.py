@@ -26,14 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from booking.availability import blocked_range, day_states, free_unit_id  # noqa: E402
 from booking.models import Booking, Offering  # noqa: E402
-from booking.service import (  # noqa: E402
-    BookingRequest,
-    active_offerings,
-    hold_dates,
-    today_in_montreal,
-)
-from core.app import create_app  # noqa: E402
+from booking.schema import BookingRequest  # noqa: E402
+from booking.service import active_offerings, hold_dates  # noqa: E402
+from core.clock import today_local  # noqa: E402
 from core.database import engine_of, session_for  # noqa: E402
+from run import create_app  # noqa: E402
 
 SIZES = (100, 100_000)
 NOT_HOLDING_SHARE = 0.10  # cancelled and declined requests: in the table, not in the index
@@ -63,7 +60,7 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, default=300, help="timed calls per measure")
     args = parser.parse_args()
-    today = today_in_montreal()
+    today = today_local()
     plans: list[str] = []
     calls: dict[int, dict[str, Call]] = {}
     urls = postgres_schemas(args.database_url) if args.database_url else {}

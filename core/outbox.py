@@ -213,7 +213,7 @@ def _send(smtp: dict[str, Any], row: OutboxMessage) -> None:
 
 
 def register_command(app: Any) -> None:
-    """`flask --app core.app:create_app send-outbox`: retry what is waiting (run it from cron)."""
+    """`flask --app run send-outbox`: retry what is waiting (run it from cron)."""
 
     @app.cli.command("send-outbox")
     def send_outbox() -> None:

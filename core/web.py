@@ -129,7 +129,8 @@ def _security_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("MAX_CONTENT_LENGTH", DEFAULT_BODY_LIMIT)
+    if app.config["MAX_CONTENT_LENGTH"] is None:  # Flask's default: no limit at all
+        app.config["MAX_CONTENT_LENGTH"] = DEFAULT_BODY_LIMIT
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a form left open all day still works
     app.before_request(_apply_body_limit)
     csrf.init_app(app)

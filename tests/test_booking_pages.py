@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from booking.models import Booking
 from core.models import OutboxMessage
-from tests.factories import days_from_today, form_data, hold, post_form
+from tests.factories import csrf_token, days_from_today, form_data, hold, post_form
 
 D = dt.timedelta
 EN = {"Accept-Language": "en"}
@@ -49,7 +49,7 @@ def test_calendar_navigation_returns_only_the_calendar_to_htmx(client):
         f"/offerings/expo-interieure?month={next_month}",
         headers={"HX-Request": "true", "HX-Target": "calendar"},
     ).get_data(as_text=True)
-    assert fragment.lstrip().startswith("{#") or fragment.lstrip().startswith("<section")
+    assert fragment.lstrip().startswith('<section id="calendar"')
     assert "<html" not in fragment
     assert 'id="calendar"' in fragment
 
@@ -134,7 +134,23 @@ def test_private_page_offers_an_ics_of_the_held_dates(client):
 def test_a_wrong_private_link_is_a_404(client):
     assert client.get("/bookings/not-a-real-token").status_code == 404
     assert client.get("/bookings/not-a-real-token/calendar.ics").status_code == 404
-    assert client.post("/bookings/not-a-real-token/cancel").status_code in (400, 404)
+    token = csrf_token(client, "/book/expo-interieure")
+    cancel = client.post("/bookings/not-a-real-token/cancel", data={"csrf_token": token})
+    assert cancel.status_code == 404
+
+
+def test_a_cancelled_request_says_it_can_no_longer_be_cancelled(client, session):
+    path = private_path(post_form(client, "/book/expo-interieure", form_data()))
+    post_form(client, f"{path}/cancel", {})
+    token = csrf_token(client, "/book/expo-interieure")  # the cancelled page has no form left
+    again = client.post(
+        f"{path}/cancel", data={"csrf_token": token}, headers=EN, follow_redirects=True
+    )
+    assert "This request can no longer be cancelled." in again.get_data(as_text=True)
+    cancelled_notices = session.scalars(
+        select(OutboxMessage.subject).where(OutboxMessage.subject.contains("annulée"))
+    ).all()
+    assert len(cancelled_notices) == 1  # the refused second cancel told nobody
 
 
 def test_private_page_is_an_html_page_never_cached(client):

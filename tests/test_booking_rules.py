@@ -10,17 +10,18 @@ from sqlalchemy import select
 from booking.availability import day_states, next_windows
 from booking.errors import DatesTaken, InvalidBooking, StatusChangeRefused
 from booking.models import Blackout, Booking
-from booking.service import cancel_booking, offering_by_slug
+from booking.service import cancel_booking, change_status, offering_by_slug
+from booking.status import BookingStatus
 from tests.factories import days_from_today, hold
 
 D = dt.timedelta
 
 
-def test_union_gets_a_free_unit_and_a_readable_reference(session):
+def test_union_gets_a_free_unit_and_a_readable_reference(session, today):
     held = hold(session, start=days_from_today(60))
     booking = held.booking
     assert booking.status == "requested"
-    assert booking.reference.startswith(f"AMB-{dt.date.today().year}-")
+    assert booking.reference.startswith(f"AMB-{today.year}-")
     assert booking.unit.name == "Caisse A"
     assert booking.manage_token_hash != held.manage_token  # only the hash is stored
 
@@ -88,6 +89,65 @@ def test_a_cancelled_request_cannot_be_cancelled_twice(session):
         cancel_booking(session, held.manage_token, dt.datetime.now(dt.UTC))
 
 
+# The life of a booking as the centre describes it: (from, to) -> allowed.
+LIFE_OF_A_BOOKING = {
+    ("requested", "confirmed"): True,  # staff approve
+    ("requested", "declined"): True,  # staff decline
+    ("requested", "cancelled"): True,  # the union withdraws
+    ("confirmed", "cancelled"): True,  # either side calls it off
+    ("confirmed", "completed"): True,  # the exhibition came back
+    ("requested", "completed"): False,  # never given, never completed
+    ("confirmed", "declined"): False,  # a yes is not taken back as a no: cancel it
+    ("declined", "confirmed"): False,
+    ("declined", "cancelled"): False,
+    ("cancelled", "confirmed"): False,  # a cancelled request's dates may be someone's now
+    ("cancelled", "requested"): False,
+    ("completed", "cancelled"): False,
+    ("completed", "requested"): False,
+}
+
+
+STEPS_TO = {
+    "requested": [],
+    "confirmed": ["confirmed"],
+    "completed": ["confirmed", "completed"],
+    "declined": ["declined"],
+    "cancelled": ["cancelled"],
+}
+
+
+def _booking_in(session, status: str) -> Booking:
+    booking = hold(session).booking
+    for step in STEPS_TO[status]:
+        change_status(booking, BookingStatus(step), dt.datetime.now(dt.UTC))
+    session.commit()
+    return booking
+
+
+@pytest.mark.parametrize(("before", "after"), list(LIFE_OF_A_BOOKING))
+def test_a_booking_changes_status_only_as_its_life_allows(session, before, after):
+    booking = _booking_in(session, before)
+    if LIFE_OF_A_BOOKING[(before, after)]:
+        change_status(booking, BookingStatus(after), dt.datetime.now(dt.UTC))
+        session.commit()
+        assert session.scalar(select(Booking.status).where(Booking.id == booking.id)) == after
+        assert booking.holds_dates == (after in ("requested", "confirmed"))
+    else:
+        with pytest.raises(StatusChangeRefused):
+            change_status(booking, BookingStatus(after), dt.datetime.now(dt.UTC))
+        assert booking.status == before
+
+
+def test_a_cancelled_booking_frees_its_dates_for_the_next_union(session):
+    start = days_from_today(60)
+    first = _booking_in(session, "confirmed")
+    change_status(first, BookingStatus.CANCELLED, dt.datetime.now(dt.UTC))
+    session.commit()
+    assert first.cancelled_at is not None
+    hold(session, start=start)
+    hold(session, start=start)  # both crates again: the cancelled one no longer holds
+
+
 def test_an_offering_blackout_blocks_every_unit(session):
     offering = offering_by_slug(session, "formation-bd-textile")
     day = days_from_today(60)
@@ -148,6 +208,20 @@ def test_training_does_not_ask_the_exhibition_questions(session):
     start = days_from_today(60)
     booking = hold(session, offering="formation-bd-textile", start=start, end=start).booking
     assert booking.wall_metres is None
+
+
+def test_exhibition_answers_sent_for_a_training_are_neither_checked_nor_kept(session):
+    start = days_from_today(60)
+    booking = hold(
+        session,
+        offering="formation-bd-textile",
+        start=start,
+        end=start,
+        wall_metres=25,
+        venue_setting="indoor",
+        secure_storage=False,
+    ).booking
+    assert (booking.wall_metres, booking.venue_setting, booking.secure_storage) == (None,) * 3
 
 
 def test_a_gap_shorter_than_the_shortest_booking_is_not_offered(session, today):
