@@ -217,6 +217,7 @@ def register_command(app: Any) -> None:
 
     @app.cli.command("send-outbox")
     def send_outbox() -> None:
+        """Send what is due in the outbox (run it from cron every few minutes)."""
         with session_for(app) as session:
             sent = deliver_pending(session, smtp_settings(app.config), dt.datetime.now(dt.UTC))
         click.echo(f"{sent} message(s) sent")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -20,9 +19,8 @@ from sqlalchemy import func, select
 from booking.availability import BOOKING_HORIZON_YEARS
 from booking.models import Booking
 from core.clock import today_local
-from core.database import engine_of, session_for
+from core.database import session_for
 from core.models import OutboxMessage
-from run import create_app
 from tests.factories import csrf_token, form_data, post_form
 
 EN = {"Accept-Language": "en"}
@@ -524,19 +522,11 @@ def test_markup_in_every_field_is_kept_escaped_when_the_form_comes_back(client, 
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def any_database_app(request, tmp_path, monkeypatch) -> Iterator[Flask]:
+def any_database_app(request, fresh_app) -> Flask:
     """The app on the default SQLite file, and on PostgreSQL when a test server is given."""
     if request.param == "sqlite":
-        yield request.getfixturevalue("app")
-        return
-    url = request.getfixturevalue("postgres_url")
-    for name in list(os.environ):
-        if name.startswith("AMBULANTE_") and name != "AMBULANTE_TEST_DATABASE_URL":
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AMBULANTE_DATA_DIR", str(tmp_path / "data"))
-    app = create_app({"TESTING": True, "RATELIMIT_BOOKING": "1000/minute", "DATABASE_URL": url})
-    yield app
-    engine_of(app).dispose()
+        return request.getfixturevalue("app")
+    return fresh_app(DATABASE_URL=request.getfixturevalue("postgres_url"))
 
 
 @pytest.mark.parametrize("channel", ["form", "api"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email
-import socket
 import time
 
 import pytest
@@ -15,6 +14,7 @@ from core.database import session_for
 from core.models import OutboxMessage
 from core.outbox import compose, deliver_pending, queue, smtp_settings
 from tests.factories import days_from_today, form_data, post_form
+from tests.servers import free_port
 
 
 class Inbox:
@@ -26,12 +26,6 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         self.messages.append(email.message_from_bytes(envelope.content))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from pathlib import Path
 
 import pytest
 
-from core.database import engine_of
 from core.limits import limiter
-from run import create_app
 from tests.factories import api_body, form_data
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -89,20 +86,15 @@ def test_behind_https_pages_ask_browsers_to_stay_on_https(app, client):
     assert "max-age" in client.get("/").headers["Strict-Transport-Security"]
 
 
-def test_behind_a_trusted_proxy_each_union_has_its_own_rate_limit(tmp_path, monkeypatch):
-    for name in [n for n in os.environ if n.startswith("AMBULANTE_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("AMBULANTE_DATA_DIR", str(tmp_path))
+def test_behind_a_trusted_proxy_each_union_has_its_own_rate_limit(fresh_app, monkeypatch):
     monkeypatch.setenv("AMBULANTE_TRUSTED_PROXIES", "1")
-    app = create_app({"TESTING": True, "RATELIMIT_BOOKING": "1/hour"})
-    client = app.test_client()
+    client = fresh_app(RATELIMIT_BOOKING="1/hour").test_client()
     body = {"offering": "expo-interieure"}  # invalid, yet counted by the limit
     one = {"X-Forwarded-For": "203.0.113.1"}
     other = {"X-Forwarded-For": "203.0.113.2"}
     assert client.post("/api/v1/bookings", json=body, headers=one).status_code == 422
     assert client.post("/api/v1/bookings", json=body, headers=one).status_code == 429
     assert client.post("/api/v1/bookings", json=body, headers=other).status_code == 422
-    engine_of(app).dispose()
 
 
 def test_the_secret_key_made_on_first_start_is_readable_by_the_app_only(app):
