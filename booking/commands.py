@@ -20,7 +20,7 @@ group = AppGroup("booking", help="Bookings.")
 def send_link(reference: str) -> None:
     """Email the union of booking REFERENCE a new private link; the old link stops working."""
     config = current_app.config
-    if not config["PUBLIC_URL"]:
+    if config["PUBLIC_URL_IS_DEFAULT"]:
         raise click.ClickException(
             "Set AMBULANTE_PUBLIC_URL (e.g. https://ambulante.example.org): "
             "the link in the email is built on it."

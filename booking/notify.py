@@ -43,7 +43,7 @@ def _queue(
         body=body,
         attachments=attachments or [],
     )
-    return outbox.queue(session, message, mail.data_dir, now)
+    return outbox.queue(session, message, mail.eml_dir, now)
 
 
 def booking_requested(
@@ -59,11 +59,8 @@ def booking_requested(
         _l("Your request %(reference)s is received", reference=booking.reference),
         "booking/email/requested.txt",
     )
-    subject = _l(
-        "New request %(reference)s: %(organization)s",
-        reference=booking.reference,
-        organization=booking.organization,
-    )
+    # The union's own words stay in the body: no text a union typed becomes a header.
+    subject = _l("New request %(reference)s", reference=booking.reference)
     return [
         acknowledgement,
         _tell_staff(session, mail, booking, subject, "booking/email/staff_requested.txt", now),
@@ -90,11 +87,7 @@ def link_renewed(
 def booking_cancelled(
     session: Session, mail: MailSettings, booking: Booking, now: dt.datetime
 ) -> list[int]:
-    subject = _l(
-        "Request %(reference)s cancelled by %(organization)s",
-        reference=booking.reference,
-        organization=booking.organization,
-    )
+    subject = _l("Request %(reference)s cancelled by the union", reference=booking.reference)
     return [_tell_staff(session, mail, booking, subject, "booking/email/staff_cancelled.txt", now)]
 
 
@@ -140,4 +133,4 @@ def _tell_staff(
 def deliver(session: Session, mail: MailSettings, message_ids: list[int], now: dt.datetime) -> int:
     """Try to send the messages just queued; earlier failures are left to `send-outbox`,
     so a mail server that is down costs a request one attempt at most."""
-    return outbox.deliver_pending(session, mail.smtp, now, only=message_ids)
+    return outbox.deliver_pending(session, mail, now, only=message_ids)

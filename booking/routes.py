@@ -54,8 +54,8 @@ def booking_rate_limit() -> str:
 
 
 def mail_settings() -> MailSettings:
-    """Links on the configured public address, else on the address this request came to."""
-    return MailSettings.from_config(current_app.config, public_url=request.url_root)
+    """Links on the configured public address, never on the Host this request named."""
+    return MailSettings.from_config(current_app.config)
 
 
 @blueprint.app_errorhandler(TryAgain)

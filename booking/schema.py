@@ -89,6 +89,8 @@ def _iso_date(value: object) -> object:
 
 
 def _email(value: str) -> str:
+    if "=?" in value:  # an encoded word: mail programs would decode it into header lines
+        raise PydanticCustomError("invalid", "not an email")
     try:
         validate_email(value, check_deliverability=False, allow_empty_local=False)
     except EmailNotValidError as error:

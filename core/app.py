@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -13,6 +14,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from core import data_dir, database, frame, health, i18n, limits, migrate, outbox, settings, web
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Where `python run.py` serves by default: the links of a laptop's demo point there.
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+LOOPBACK_NAMES = ["localhost", "127.0.0.1"]  # a health check from the machine itself
+
+
+class PublicUrlMissing(RuntimeError):
+    """Mail would leave with links, and no configured address to build them on."""
 
 
 class Feature(Protocol):
@@ -35,13 +43,13 @@ def build_app(features: Iterable[Feature], config: dict[str, Any] | None = None)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = data_dir.secret_key(app.config["DATA_DIR"])
 
+    _settle_public_url(app)
     if app.config["TRUSTED_PROXIES"]:
         # Behind nginx or a load balancer: the client's address (for rate limits) and the
-        # scheme come from the proxies' X-Forwarded-* headers.
+        # scheme come from the proxies' X-Forwarded-* headers. Never the host: links are
+        # built on the public URL alone.
         hops = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-    if app.config["PUBLIC_URL"].startswith("https://"):
-        app.config.update(SESSION_COOKIE_SECURE=True)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
     database.init_app(app)
     i18n.init_app(app)
     web.init_app(app)
@@ -53,6 +61,28 @@ def build_app(features: Iterable[Feature], config: dict[str, Any] | None = None)
 
     for feature in features:
         feature.init_app(app)
+    web.refuse_views_mixing_reads_and_writes(app)
 
     migrate.prepare_database(app)
     return app
+
+
+def _settle_public_url(app: Flask) -> None:
+    """Every link in a message, a calendar file or a QR code is built on PUBLIC_URL, never on
+    a request's Host header; requests naming another host are refused (TRUSTED_HOSTS)."""
+    url = app.config["PUBLIC_URL"]
+    if not url:
+        if app.config["SMTP_HOST"]:
+            raise PublicUrlMissing(
+                "Set AMBULANTE_PUBLIC_URL (e.g. https://ambulante.example.org): messages "
+                "sent over SMTP carry links to the site."
+            )
+        url = DEFAULT_PUBLIC_URL
+    app.config["PUBLIC_URL_IS_DEFAULT"] = url == DEFAULT_PUBLIC_URL and not app.config["PUBLIC_URL"]
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise PublicUrlMissing(f"AMBULANTE_PUBLIC_URL must be like https://host, not {url!r}")
+    app.config["PUBLIC_URL"] = url.rstrip("/")
+    app.config["TRUSTED_HOSTS"] = [parts.hostname, *LOOPBACK_NAMES]
+    if parts.scheme == "https":
+        app.config["SESSION_COOKIE_SECURE"] = True

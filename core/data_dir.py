@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import time
@@ -11,9 +12,16 @@ PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
 KEY_FILE = "secret_key"
 
+log = logging.getLogger(__name__)
+
 
 def prepare(data_dir: Path) -> None:
+    """Made, or kept, readable by the app's user alone."""
     data_dir.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    try:
+        data_dir.chmod(PRIVATE_DIR_MODE)
+    except PermissionError:  # a folder someone else owns: their choice of mode stands
+        log.warning("could not make %s private to the app's user", data_dir)
 
 
 def secret_key(data_dir: Path) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 WRITE = "ambulante_write"
+PRIVATE_FILE_MODE = 0o600
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -71,8 +73,20 @@ def begin_write(session: Session) -> None:
     session.connection(execution_options={WRITE: True})
 
 
+def _keep_sqlite_file_private(engine: Engine) -> None:
+    """The database holds unions' contact details: readable by the app's user alone. SQLite
+    gives its -wal and -shm files the database file's own mode."""
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or not path or path == ":memory:":
+        return
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)
+    os.close(descriptor)
+    os.chmod(path, PRIVATE_FILE_MODE)
+
+
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
+    _keep_sqlite_file_private(engine)
     app.extensions["ambulante_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
     app.extensions["ambulante_engine"] = engine
     # Closed after each request, and after any app context used outside requests.

@@ -34,8 +34,9 @@ def localized(thing: object, field: str) -> str:
 
 
 def local_path(target: str | None) -> str:
-    """Only a path on this site may be returned to, never another host."""
-    if not target:
+    """Only a path on this site may be returned to, never another host, and never a value
+    that would break the Location header (a line break, any control character)."""
+    if not target or any(ord(character) < 32 or ord(character) == 127 for character in target):
         return "/"
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

@@ -1,14 +1,18 @@
-"""The mail outbox: every message is stored (a row and an .eml file) before any attempt to send it.
+"""The mail outbox: every message is stored (a row, and an .eml copy unless SMTP sends it) before
+any attempt to send it.
 
 Messages are sent over SMTP when AMBULANTE_SMTP_HOST is set: a request sends what it
 queued, and `send-outbox` (run from cron) sends whatever is still due. A send that fails
 stays in the outbox with its error and is tried again later, so none is lost.
-A row is claimed before it is sent, so several processes never send the same message."""
+A row is claimed before it is sent, so several processes never send the same message.
+A message's body (private links in it) is erased once the mail server has taken it, and
+that of a message that gave up after RETENTION; only its headers stay, as a record."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import smtplib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +35,23 @@ SMTP_TIMEOUT_SECONDS = 10
 MAX_MESSAGES_PER_RUN = 50
 MAX_ATTEMPTS = 10  # with the waits below, about two days of trying
 LONGEST_WAIT = dt.timedelta(hours=12)
+RETENTION = dt.timedelta(days=30)  # how long the body of a message that gave up is kept
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
+# The headers compose() writes, and nothing else: union-typed text never adds one.
+HEADERS_WRITTEN = {"from", "to", "subject", "message-id", "content-type", "mime-version"}
+SINGLE_PART_HEADERS = {"content-transfer-encoding"}
+
+
+class UnsafeMessage(ValueError):
+    """A header value that would not come back as written (a line break, an encoded word)."""
+
+
+def _check_header_value(value: str) -> None:
+    if "=?" in value or any(
+        ord(character) < 32 or character in "\x7f\u2028\u2029\x85" for character in value
+    ):
+        raise UnsafeMessage(f"refused header value {value!r}")
 
 
 def compose(
@@ -41,7 +62,14 @@ def compose(
     body: str,
     attachments: Sequence[tuple[str, str, bytes]] = (),
 ) -> EmailMessage:
-    """A plain-text message; each attachment is (file name, MIME type, content)."""
+    """A plain-text message; each attachment is (file name, MIME type, content).
+
+    Refuses (UnsafeMessage) a header value that a mail program could read as more than
+    one header, and checks the message parses back with exactly the headers written: a
+    Python whose email package decodes encoded words into new lines (CVE-2024-6923) can
+    not be made to forge a Bcc or a Reply-To."""
+    for value in (sender, recipient, subject):
+        _check_header_value(value)
     message = EmailMessage()
     message["From"] = sender
     message["To"] = recipient
@@ -51,12 +79,24 @@ def compose(
     for filename, mime_type, content in attachments:
         maintype, subtype = mime_type.split("/", 1)
         message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+    _check_parses_back(message, recipient, subject)
     return message
 
 
-def queue(session: Session, message: EmailMessage, data_dir: Path, now: dt.datetime) -> int:
-    """Store the message in the outbox, in the caller's transaction; its .eml copy is
-    written once that transaction commits, so a rolled-back request leaves no file."""
+def _check_parses_back(message: EmailMessage, recipient: str, subject: str) -> None:
+    parsed = message_from_string(message.as_string(), policy=policy.default)
+    names = [name.lower() for name in parsed.keys()]
+    allowed = HEADERS_WRITTEN | (SINGLE_PART_HEADERS if not message.is_multipart() else set())
+    if len(names) != len(set(names)) or not set(names) <= allowed:
+        raise UnsafeMessage(f"headers came back as {names}")
+    if parsed["To"] != recipient or parsed["Subject"] != subject:
+        raise UnsafeMessage("To or Subject came back changed")
+
+
+def queue(session: Session, message: EmailMessage, data_dir: Path | None, now: dt.datetime) -> int:
+    """Store the message in the outbox, in the caller's transaction; its .eml copy (when
+    `data_dir` is given) is written once that transaction commits, so a rolled-back
+    request leaves no file."""
     row = OutboxMessage(
         recipient=message["To"],
         subject=message["Subject"],
@@ -66,9 +106,20 @@ def queue(session: Session, message: EmailMessage, data_dir: Path, now: dt.datet
     )
     session.add(row)
     session.flush()
-    name = f"{row.id:06d}-{now:%Y%m%dT%H%M%S}.eml"
-    session.info.setdefault(_UNWRITTEN, []).append((data_dir / "outbox" / name, row.raw))
+    if data_dir is not None:
+        session.info.setdefault(_UNWRITTEN, []).append((eml_path(data_dir, row), row.raw))
     return row.id
+
+
+def eml_path(data_dir: Path, row: OutboxMessage) -> Path:
+    return data_dir / "outbox" / f"{row.id:06d}-{row.created_at:%Y%m%dT%H%M%S}.eml"
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(text)
 
 
 _UNWRITTEN = "outbox_files_to_write"
@@ -80,8 +131,7 @@ def _write_eml_copies(session: Session) -> None:
     for the person whose request was just committed."""
     for path, raw in session.info.pop(_UNWRITTEN, []):
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(raw)
+            _write_private(path, raw)
         except OSError:
             log.exception("could not write the outbox copy %s", path)
 
@@ -101,16 +151,25 @@ class MailSettings:
     public_url: str  # the base of every link a message carries
     data_dir: Path
     smtp: dict[str, Any] | None
+    eml_copies: bool  # an .eml file per message in the data dir's outbox folder
 
     @classmethod
-    def from_config(cls, config: Any, public_url: str | None = None) -> MailSettings:
+    def from_config(cls, config: Any) -> MailSettings:
+        smtp = smtp_settings(config)
+        wanted = config.get("OUTBOX_FILES")
         return cls(
             sender=config["MAIL_FROM"],
             staff_address=config["STAFF_EMAIL"],
-            public_url=(public_url or config["PUBLIC_URL"]).rstrip("/"),
+            public_url=config["PUBLIC_URL"],
             data_dir=Path(config["DATA_DIR"]),
-            smtp=smtp_settings(config),
+            smtp=smtp,
+            # Without SMTP the files are where messages can be read; with it, only on demand.
+            eml_copies=smtp is None if wanted is None else wanted,
         )
+
+    @property
+    def eml_dir(self) -> Path | None:
+        return self.data_dir if self.eml_copies else None
 
 
 def smtp_settings(config: Any) -> dict[str, Any] | None:
@@ -127,7 +186,7 @@ def smtp_settings(config: Any) -> dict[str, Any] | None:
 
 def deliver_pending(
     session: Session,
-    smtp: dict[str, Any] | None,
+    mail: MailSettings,
     now: dt.datetime,
     only: Sequence[int] | None = None,
 ) -> int:
@@ -136,6 +195,7 @@ def deliver_pending(
     Without SMTP nothing leaves. A temporary failure waits longer before each new attempt;
     a refusal by the server (5xx), or too many attempts, ends the tries, the error kept.
     When the server cannot be reached at all, the run stops rather than wait on it again."""
+    smtp = mail.smtp
     if smtp is None:
         return 0
     due = select(OutboxMessage.id).where(_is_due(now)).order_by(OutboxMessage.id)
@@ -163,9 +223,32 @@ def deliver_pending(
             continue
         row.sent_at = now
         row.last_error = None
+        _erase_body(row, mail.data_dir)
         session.commit()
         sent += 1
     return sent
+
+
+def _erase_body(row: OutboxMessage, data_dir: Path) -> None:
+    """Keep the headers as a record of what went where; the body and its copy go."""
+    row.raw = row.raw.split("\n\n", 1)[0] + "\n"
+    eml_path(data_dir, row).unlink(missing_ok=True)
+
+
+def erase_given_up(session: Session, data_dir: Path, now: dt.datetime) -> int:
+    """Bodies of messages that stopped trying more than RETENTION ago; returns how many."""
+    rows = session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.attempts >= MAX_ATTEMPTS,
+            OutboxMessage.created_at < now - RETENTION,
+            OutboxMessage.raw.contains("\n\n"),
+        )
+    ).all()
+    for row in rows:
+        _erase_body(row, data_dir)
+    session.commit()
+    return len(rows)
 
 
 def _is_due(now: dt.datetime):  # type: ignore[no-untyped-def]
@@ -218,6 +301,9 @@ def register_command(app: Any) -> None:
     @app.cli.command("send-outbox")
     def send_outbox() -> None:
         """Send what is due in the outbox (run it from cron every few minutes)."""
+        mail = MailSettings.from_config(app.config)
+        now = dt.datetime.now(dt.UTC)
         with session_for(app) as session:
-            sent = deliver_pending(session, smtp_settings(app.config), dt.datetime.now(dt.UTC))
-        click.echo(f"{sent} message(s) sent")
+            sent = deliver_pending(session, mail, now)
+            erased = erase_given_up(session, mail.data_dir, now)
+        click.echo(f"{sent} message(s) sent; {erased} old unsent message(s) erased")

@@ -47,6 +47,10 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, obje
         "SMTP_USERNAME": get("SMTP_USERNAME"),
         "SMTP_PASSWORD": get("SMTP_PASSWORD"),
         "SMTP_STARTTLS": read_flag("SMTP_STARTTLS", False, environ),
+        # Unset: .eml copies in the data dir when no SMTP server is set, none when one is.
+        "OUTBOX_FILES": None
+        if get("OUTBOX_FILES") is None
+        else read_flag("OUTBOX_FILES", True, environ),
         "RATELIMIT_STORAGE_URI": get("RATELIMIT_STORAGE_URI", "memory://"),
         "SEED_DEMO": read_flag("SEED_DEMO", True, environ),
         "AUTO_MIGRATE": read_flag("AUTO_MIGRATE", True, environ),

@@ -117,7 +117,9 @@ def _on_unexpected_error(error: Exception) -> Any:
 def _security_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "no-referrer")
+    # A private link (its token is in the path) never leaves for another site, while a
+    # form posted over https still carries the same-origin Referer CSRF protection checks.
+    headers.setdefault("Referrer-Policy", "same-origin")
     if response.mimetype == "text/html":
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         headers.setdefault("X-Frame-Options", "DENY")
@@ -128,7 +130,24 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+class ViewMixesReadsAndWrites(RuntimeError):
+    """A view answering GET (so HEAD) and POST: HEAD would reach the code that writes."""
+
+
+def refuse_views_mixing_reads_and_writes(app: Flask) -> None:
+    """Only POST changes anything: a view that writes answers POST alone, so GET and HEAD
+    (which Flask adds to every GET rule) never reach it. Checked when the app is built."""
+    for rule in app.url_map.iter_rules():
+        methods = rule.methods or set()
+        if "POST" in methods and methods & {"GET", "HEAD"}:
+            raise ViewMixesReadsAndWrites(
+                f"{rule.endpoint} ({rule.rule}) answers {sorted(methods)}: give POST a view "
+                "of its own"
+            )
+
+
 def init_app(app: Flask) -> None:
+    app.config.update(SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True)
     if app.config["MAX_CONTENT_LENGTH"] is None:  # Flask's default: no limit at all
         app.config["MAX_CONTENT_LENGTH"] = DEFAULT_BODY_LIMIT
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a form left open all day still works

@@ -52,15 +52,24 @@ def template_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
+def app_config() -> dict[str, Any]:
+    """What a module's tests want set on their app; override it in the module."""
+    return {}
+
+
+@pytest.fixture
 def app(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, template_database: Path
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    template_database: Path,
+    app_config: dict[str, Any],
 ) -> Iterator[Flask]:
     clear_ambulante_environment(monkeypatch)
     data_dir = tmp_path / "data"
     data_dir.mkdir(mode=0o700)
     shutil.copyfile(template_database, data_dir / DATABASE_FILE)
     monkeypatch.setenv("AMBULANTE_DATA_DIR", str(data_dir))
-    app = create_app({**TEST_CONFIG, "AUTO_MIGRATE": False, "SEED_DEMO": False})
+    app = create_app({**TEST_CONFIG, **app_config, "AUTO_MIGRATE": False, "SEED_DEMO": False})
     yield app
     engine_of(app).dispose()
 

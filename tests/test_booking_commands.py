@@ -5,13 +5,20 @@ from __future__ import annotations
 import email
 from email import policy
 
+import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
+from core.database import session_for
 from core.models import OutboxMessage
 from tests.factories import hold
 
 PUBLIC_URL = "https://ambulante.example.org"
+
+
+@pytest.fixture
+def app_config():
+    return {"PUBLIC_URL": PUBLIC_URL}
 
 
 def messages_to(session, address: str) -> list[email.message.EmailMessage]:
@@ -23,8 +30,7 @@ def messages_to(session, address: str) -> list[email.message.EmailMessage]:
     return [email.message_from_string(raw, policy=policy.default) for raw in rows]
 
 
-def test_staff_send_a_union_a_new_private_link_from_the_shell(app, runner, session, client):
-    app.config["PUBLIC_URL"] = PUBLIC_URL
+def test_staff_send_a_union_a_new_private_link_from_the_shell(runner, session, client):
     held = hold(session)
     reference = held.booking.reference
 
@@ -44,17 +50,18 @@ def test_staff_send_a_union_a_new_private_link_from_the_shell(app, runner, sessi
     assert str(event["url"]) == link
 
 
-def test_without_a_public_address_the_command_refuses_and_changes_nothing(runner, session, client):
-    held = hold(session)
-    result = runner.invoke(args=["booking", "send-link", held.booking.reference])
-    assert result.exit_code != 0
-    assert "AMBULANTE_PUBLIC_URL" in result.output
-    assert messages_to(session, held.booking.email) == []
-    assert client.get(f"/bookings/{held.manage_token}").status_code == 200
+def test_without_a_public_address_the_command_refuses_and_changes_nothing(fresh_app):
+    app = fresh_app()  # no AMBULANTE_PUBLIC_URL
+    with session_for(app) as session:
+        held = hold(session)
+        result = app.test_cli_runner().invoke(args=["booking", "send-link", held.booking.reference])
+        assert result.exit_code != 0
+        assert "AMBULANTE_PUBLIC_URL" in result.output
+        assert messages_to(session, held.booking.email) == []
+    assert app.test_client().get(f"/bookings/{held.manage_token}").status_code == 200
 
 
-def test_an_unknown_reference_is_named_in_the_refusal(app, runner):
-    app.config["PUBLIC_URL"] = PUBLIC_URL
+def test_an_unknown_reference_is_named_in_the_refusal(runner):
     result = runner.invoke(args=["booking", "send-link", "AMB-1999-0001"])
     assert result.exit_code != 0
     assert "No booking has the reference AMB-1999-0001" in result.output

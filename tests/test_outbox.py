@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from core.database import session_for
 from core.models import OutboxMessage
-from core.outbox import compose, deliver_pending, queue, smtp_settings
+from core.outbox import MailSettings, compose, deliver_pending, queue
 from tests.factories import days_from_today, form_data, post_form
 from tests.servers import free_port
 
@@ -92,7 +92,7 @@ def test_a_failed_send_is_kept_and_sent_once_its_wait_is_over(app, client, sessi
         cron = app.test_cli_runner().invoke(args=["send-outbox"])
         assert "1 message(s) sent" in cron.output  # the one that never failed
         later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=2)  # after the first wait
-        assert deliver_pending(session, smtp_settings(app.config), later) == 1
+        assert deliver_pending(session, MailSettings.from_config(app.config), later) == 1
     finally:
         controller.stop()
     assert len(inbox.messages) == 2
@@ -114,9 +114,9 @@ def test_a_message_the_server_refuses_is_not_tried_forever(app, session, smtp_po
     controller = Controller(Refusing(), hostname="127.0.0.1", port=smtp_port)
     controller.start()
     try:
-        deliver_pending(session, smtp_settings(app.config), now)
+        deliver_pending(session, MailSettings.from_config(app.config), now)
         much_later = now + dt.timedelta(days=30)
-        assert deliver_pending(session, smtp_settings(app.config), much_later) == 0
+        assert deliver_pending(session, MailSettings.from_config(app.config), much_later) == 0
     finally:
         controller.stop()
     assert refusals == ["nobody@example.org"]  # asked once, never again

@@ -26,7 +26,7 @@ def test_every_html_page_carries_the_security_headers(client, path):
     assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
     assert "frame-ancestors 'none'" in policy
     assert headers["X-Content-Type-Options"] == "nosniff"
-    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Referrer-Policy"] == "same-origin"
 
 
 def test_no_template_has_inline_script_or_hx_on():
