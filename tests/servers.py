@@ -1,5 +1,6 @@
-"""Starting the real app (`python run.py`) in a process of its own, for the tests that need
-a server: the browser tests and the races between processes."""
+"""Starting the real app in a process of its own (`python run.py`, or gunicorn as the README's
+production section does), for the tests that need a server: the browser tests, the races
+between processes, what proxies and slow clients do."""
 
 from __future__ import annotations
 
@@ -36,24 +37,29 @@ def _answers(url: str) -> bool:
 
 
 class Server:
-    """A run.py process on a free port; `stop()` ends it, whatever state it is in."""
+    """A run.py (or gunicorn) process on a free port; `stop()` ends it, whatever its state."""
 
-    def __init__(self, log_path: Path, threads: int = 8, **settings: str) -> None:
+    def __init__(
+        self,
+        log_path: Path,
+        threads: int = 8,
+        gunicorn: bool = False,
+        workers: int = 2,
+        **settings: str,
+    ) -> None:
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
         self.log_path = log_path
+        if gunicorn:
+            command = ["-m", "gunicorn", "--workers", str(workers), "--bind", f"{HOST}:{self.port}"]
+            command.append("run:create_app()")
+            settings.setdefault("AMBULANTE_PUBLIC_URL", self.url)
+        else:
+            command = ["run.py", "--host", HOST, "--port", str(self.port)]
+            command += ["--threads", str(threads)]
         with open(log_path, "wb") as log:
             self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "run.py",
-                    "--host",
-                    HOST,
-                    "--port",
-                    str(self.port),
-                    "--threads",
-                    str(threads),
-                ],
+                [sys.executable, *command],
                 cwd=PROJECT_ROOT,
                 env=environment_for_server(**settings),
                 stdout=log,

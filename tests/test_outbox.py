@@ -133,3 +133,39 @@ def test_a_message_is_never_sent_twice(app, client, session, smtp_port):
         controller.stop()
     assert "0 message(s) sent" in second_run.output
     assert len(inbox.messages) == 2
+
+
+def test_once_sent_a_message_keeps_its_headers_but_not_its_private_link(app, client, smtp_port):
+    app.config["OUTBOX_FILES"] = True  # asked for: copies while the message waits
+    controller, inbox = start_smtp(smtp_port)
+    try:
+        book(client)
+    finally:
+        controller.stop()
+    assert any("/bookings/" in message.as_string() for message in inbox.messages)
+    for row in stored_messages(app):
+        assert row.sent_at and "/bookings/" not in row.raw
+        assert row.raw.startswith("Content-Type") or "Subject:" in row.raw
+    assert list((app.config["DATA_DIR"] / "outbox").glob("*.eml")) == []
+
+
+def test_with_smtp_no_eml_copies_are_written_unless_asked_for(app, client, smtp_port):
+    book(client)  # the server is down: both messages wait in the database
+    assert len(stored_messages(app)) == 2
+    assert not list((app.config["DATA_DIR"] / "outbox").glob("*.eml"))
+
+
+def test_a_message_that_gave_up_loses_its_body_after_the_retention(app, session, smtp_port):
+    from core.outbox import MAX_ATTEMPTS, RETENTION, erase_given_up
+
+    message = compose(sender="a@example.org", recipient="ana@example.org", subject="x", body="x")
+    old = dt.datetime.now(dt.UTC) - RETENTION - dt.timedelta(days=1)
+    queue(session, message, app.config["DATA_DIR"], old)
+    recent = dt.datetime.now(dt.UTC)
+    queue(session, message, app.config["DATA_DIR"], recent)
+    for row in session.scalars(select(OutboxMessage)):
+        row.attempts = MAX_ATTEMPTS
+    session.commit()
+    assert erase_given_up(session, app.config["DATA_DIR"], recent) == 1
+    kept_bodies = [row.raw.rstrip().endswith("x") for row in stored_messages(app)]
+    assert kept_bodies == [False, True]

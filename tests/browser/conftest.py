@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -23,7 +24,8 @@ from playwright.sync_api import (
 
 from core.clock import today_local
 from tests.factories import api_body
-from tests.servers import Server
+from tests.servers import Server, free_port
+from tests.tls_proxy import TlsProxy, self_signed_certificate
 
 CHROMIUM = os.environ.get("AMBULANTE_CHROMIUM", "/usr/bin/chromium")
 # Headless, and nothing that reaches for the network on its own (the sandbox has none; we are root).
@@ -57,6 +59,29 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         AMBULANTE_BOOKING_RATE_LIMIT="10000/minute",
     )
     yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def https_base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """run.py behind a TLS-terminating proxy that it trusts, as behind nginx in production:
+    the browser sees https://, the app sees X-Forwarded-Proto: https."""
+    if not shutil.which("openssl"):
+        pytest.skip("no openssl command to make a certificate")
+    data_dir = tmp_path_factory.mktemp("https-data")
+    cert, key = self_signed_certificate(data_dir)
+    public_port = free_port()
+    public_url = f"https://127.0.0.1:{public_port}"
+    server = Server(
+        data_dir / "server.log",
+        AMBULANTE_DATA_DIR=str(data_dir / "app"),
+        AMBULANTE_PUBLIC_URL=public_url,
+        AMBULANTE_TRUSTED_PROXIES="1",
+        AMBULANTE_BOOKING_RATE_LIMIT="10000/minute",
+    )
+    proxy = TlsProxy(public_port, server.port, cert, key)
+    yield public_url
+    proxy.stop()
     server.stop()
 
 
@@ -141,6 +166,7 @@ def _tabs(browser: Browser, base_url: str) -> Iterator[Callable[..., Visitor]]:
             locale=LOCALES[language],
             extra_http_headers={"Accept-Language": f"{LOCALES[language]},{language};q=0.9"},
             java_script_enabled=javascript,
+            ignore_https_errors=True,  # the https tests' certificate is self-signed
         )
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
@@ -155,6 +181,12 @@ def _tabs(browser: Browser, base_url: str) -> Iterator[Callable[..., Visitor]]:
 def visitor(browser: Browser, base_url: str) -> Iterator[Callable[..., Visitor]]:
     """Opens a tab in a fresh context: `visitor(language="en", javascript=True)`."""
     yield from _tabs(browser, base_url)
+
+
+@pytest.fixture
+def https_visitor(browser: Browser, https_base_url: str) -> Iterator[Callable[..., Visitor]]:
+    """`visitor`, on the site served over https behind a trusted proxy."""
+    yield from _tabs(browser, https_base_url)
 
 
 @pytest.fixture
