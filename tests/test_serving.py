@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import api_body
 from tests.servers import HOST, Server
 
 SLOW_CLIENTS = 150  # past waitress's default of 100 connections
@@ -73,4 +74,22 @@ def test_slow_clients_do_not_shut_the_others_out(tmp_path: Path):
     finally:
         for connection in held:
             connection.close()
+        server.stop()
+
+
+def test_without_a_public_url_run_py_links_to_where_it_serves(tmp_path: Path):
+    server = Server(tmp_path / "server.log", AMBULANTE_DATA_DIR=str(tmp_path / "data"))
+    connection = http.client.HTTPConnection(HOST, server.port, timeout=10)
+    try:
+        connection.request(
+            "POST",
+            "/api/v1/bookings",
+            body=json.dumps(api_body()),
+            headers={"Content-Type": "application/json", "X-Forwarded-Host": "evil.example"},
+        )
+        response = connection.getresponse()
+        assert response.status == 201
+        assert json.loads(response.read())["manage_url"].startswith(f"{server.url}/bookings/")
+    finally:
+        connection.close()
         server.stop()
