@@ -25,9 +25,10 @@ from sqlalchemy.orm import Session
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from booking.availability import blocked_range, day_states, free_unit_id  # noqa: E402
+from booking.catalog import active_offerings  # noqa: E402
 from booking.models import Booking, Offering  # noqa: E402
 from booking.schema import BookingRequest  # noqa: E402
-from booking.service import active_offerings, hold_dates  # noqa: E402
+from booking.service import hold_dates  # noqa: E402
 from core.clock import today_local  # noqa: E402
 from core.database import engine_of, session_for  # noqa: E402
 from run import create_app  # noqa: E402

@@ -11,10 +11,10 @@ from pydantic import ValidationError
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
-from booking import schema, service
+from booking import catalog, schema
 from booking.availability import day_states, readable_range
+from booking.catalog import CatalogOffering
 from booking.errors import DatesTaken, InvalidBooking, UnknownOffering
-from booking.models import Offering
 from booking.openapi import openapi_document
 from booking.routes import booking_rate_limit, mail_settings
 from booking.submit import submit_request
@@ -33,7 +33,7 @@ def _errors(errors: dict[str, Any]) -> Reply:
     return jsonify(errors={name: str(message) for name, message in errors.items()}), 422
 
 
-def _offering_json(offering: Offering) -> dict[str, Any]:
+def _offering_json(offering: CatalogOffering) -> dict[str, Any]:
     return {
         "slug": offering.slug,
         "kind": offering.kind,
@@ -56,7 +56,7 @@ def openapi() -> Response:
 
 @blueprint.get("/offerings")
 def offerings() -> Response:
-    return jsonify(offerings=[_offering_json(o) for o in service.active_offerings(get_session())])
+    return jsonify(offerings=[_offering_json(o) for o in catalog.active_offerings(get_session())])
 
 
 @blueprint.get("/availability")
@@ -65,7 +65,7 @@ def availability() -> Reply:
     session = get_session()
     offering = None
     try:
-        offering = service.offering_by_slug(session, request.args.get("offering", ""))
+        offering = catalog.offering_by_slug(session, request.args.get("offering", ""))
     except UnknownOffering:
         errors["offering"] = _("Unknown offering.")
     start = _parse_date(request.args.get("start"), "start", errors)

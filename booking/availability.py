@@ -7,21 +7,16 @@ of history in the table."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import or_, select, text, union_all
+from sqlalchemy import Date, bindparam, or_, select, text, union_all
 from sqlalchemy.orm import Session
 
-from booking.models import (
-    HOLDING_SQL,
-    MAX_BUFFER_DAYS,
-    MAX_LENGTH_DAYS,
-    Blackout,
-    Booking,
-    Offering,
-)
+from booking.catalog import CatalogOffering
+from booking.models import HOLDING_SQL, MAX_BUFFER_DAYS, MAX_LENGTH_DAYS, Blackout, Booking
 from booking.status import BookingStatus
 
 # Written out literally (not as bound parameters) so both SQLite and PostgreSQL can
@@ -83,7 +78,7 @@ def days_between(first: dt.date, last: dt.date) -> int:
     return (last - first).days + 1
 
 
-def blocked_range(offering: Offering, start: dt.date, end: dt.date) -> Window:
+def blocked_range(offering: CatalogOffering, start: dt.date, end: dt.date) -> Window:
     """The dates a booking keeps its unit away from others: its own, plus transit and set-up."""
     return Window(
         start - dt.timedelta(days=offering.buffer_before_days),
@@ -91,7 +86,7 @@ def blocked_range(offering: Offering, start: dt.date, end: dt.date) -> Window:
     )
 
 
-def earliest_start(offering: Offering, today: dt.date) -> dt.date:
+def earliest_start(offering: CatalogOffering, today: dt.date) -> dt.date:
     return today + dt.timedelta(days=offering.lead_days)
 
 
@@ -106,27 +101,27 @@ def readable_range(today: dt.date) -> Window:
     return Window(today - dt.timedelta(days=BOOKING_HORIZON_DAYS), latest_start(today) + reach)
 
 
-def active_unit_ids(offering: Offering) -> list[int]:
+def active_unit_ids(offering: CatalogOffering) -> list[int]:
     return [unit.id for unit in offering.units if unit.active]
 
 
 def blocks_by_unit(
-    session: Session, offering: Offering, first: dt.date, last: dt.date
+    session: Session, offering: CatalogOffering, first: dt.date, last: dt.date
 ) -> dict[int, list[Block]]:
     """Every hold and blackout that touches [first, last], per active unit, sorted by start."""
-    unit_ids = active_unit_ids(offering)
+    unit_ids = tuple(active_unit_ids(offering))
     blocks: dict[int, list[Block]] = {unit_id: [] for unit_id in unit_ids}
     if not unit_ids:
         return blocks
-    for unit_id, start, end, status in session.execute(_holds_touching(unit_ids, first, last)):
+    # Statements built once per set of units and run on the connection: building and
+    # compiling them again for every request cost more than the database's own work.
+    connection = session.connection()
+    dates = {"first": first, "last": last}
+    for unit_id, start, end, status in connection.execute(_holds_touching(unit_ids), dates):
         if end >= first:
             blocks[unit_id].append(Block(start, end, status))
-    blackouts = session.execute(
-        select(Blackout.unit_id, Blackout.start_date, Blackout.end_date).where(
-            or_(Blackout.offering_id == offering.id, Blackout.unit_id.in_(unit_ids)),
-            Blackout.end_date >= first,
-            Blackout.start_date <= last,
-        )
+    blackouts = connection.execute(
+        _blackouts_touching(unit_ids), {**dates, "offering": offering.id}
     )
     for unit_id, start, end in blackouts:
         for target in [unit_id] if unit_id is not None else unit_ids:
@@ -136,16 +131,20 @@ def blocks_by_unit(
     return blocks
 
 
-def _holds_touching(unit_ids: list[int], first: dt.date, last: dt.date):  # type: ignore[no-untyped-def]
+FIRST, LAST = bindparam("first", type_=Date), bindparam("last", type_=Date)
+
+
+@functools.lru_cache(maxsize=256)
+def _holds_touching(unit_ids: tuple[int, ...]):  # type: ignore[no-untyped-def]
     """Holds starting inside [first, last], plus each unit's last hold starting before it:
     holds of one unit never overlap, so only that one can reach into the range."""
     columns = (Booking.unit_id, Booking.blocked_start, Booking.blocked_end, Booking.status)
     starting_inside = select(*columns).where(
-        Booking.unit_id.in_(unit_ids), HOLDING, Booking.blocked_start.between(first, last)
+        Booking.unit_id.in_(unit_ids), HOLDING, Booking.blocked_start.between(FIRST, LAST)
     )
     last_before = [
         select(Booking.id)
-        .where(Booking.unit_id == unit_id, HOLDING, Booking.blocked_start < first)
+        .where(Booking.unit_id == unit_id, HOLDING, Booking.blocked_start < FIRST)
         .order_by(Booking.blocked_start.desc())
         .limit(1)
         .scalar_subquery()
@@ -155,7 +154,18 @@ def _holds_touching(unit_ids: list[int], first: dt.date, last: dt.date):  # type
     return union_all(starting_inside, reaching_in)
 
 
-def free_unit_id(session: Session, offering: Offering, start: dt.date, end: dt.date) -> int | None:
+@functools.lru_cache(maxsize=256)
+def _blackouts_touching(unit_ids: tuple[int, ...]):  # type: ignore[no-untyped-def]
+    return select(Blackout.unit_id, Blackout.start_date, Blackout.end_date).where(
+        or_(Blackout.offering_id == bindparam("offering"), Blackout.unit_id.in_(unit_ids)),
+        Blackout.end_date >= FIRST,
+        Blackout.start_date <= LAST,
+    )
+
+
+def free_unit_id(
+    session: Session, offering: CatalogOffering, start: dt.date, end: dt.date
+) -> int | None:
     """The first unit (in the offering's order) whose blocked range would be free."""
     needed = blocked_range(offering, start, end)
     for unit_id, blocks in blocks_by_unit(session, offering, needed.start, needed.end).items():
@@ -165,7 +175,7 @@ def free_unit_id(session: Session, offering: Offering, start: dt.date, end: dt.d
 
 
 def day_states(
-    session: Session, offering: Offering, first: dt.date, last: dt.date, today: dt.date
+    session: Session, offering: CatalogOffering, first: dt.date, last: dt.date, today: dt.date
 ) -> list[Day]:
     """One entry per day: free when some unit could take a one-day booking on it; bookable
     when, besides, a booking of the offering's shortest length fits around it on one unit
@@ -235,7 +245,7 @@ def _day_status(units: Iterable[list[Block]], first: dt.date, last: dt.date) -> 
 
 def next_windows(
     session: Session,
-    offering: Offering,
+    offering: CatalogOffering,
     days: int,
     not_before: dt.date,
     today: dt.date,

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from booking.availability import Day, DayReason, day_states, latest_start
-from booking.models import Offering
+from booking.catalog import CatalogOffering
 
 MONTH_PATTERN = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 
@@ -61,7 +61,9 @@ def _last_month(today: dt.date) -> dt.date:
     return latest_start(today).replace(day=1)
 
 
-def month_view(session: Session, offering: Offering, first: dt.date, today: dt.date) -> MonthView:
+def month_view(
+    session: Session, offering: CatalogOffering, first: dt.date, today: dt.date
+) -> MonthView:
     last = _add_months(first, 1) - dt.timedelta(days=1)
     by_date = {day.date: day for day in day_states(session, offering, first, last, today)}
     grid = calendar.Calendar(firstweekday=calendar.MONDAY).monthdatescalendar(

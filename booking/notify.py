@@ -1,11 +1,14 @@
 """The messages a booking sends: to the union in its language, notices to the staff address.
 
 Every function takes the mail settings as a value: a request, a staff action and a command
-send the same messages. Templates are drawn in the app context the caller has."""
+send the same messages. Messages are written (templates drawn in the caller's app context)
+without touching the database; `queue` then stores them in one short step, so composing
+mail never happens while a hold keeps the write lock."""
 
 from __future__ import annotations
 
 import datetime as dt
+from email.message import EmailMessage
 
 from flask import render_template
 from flask_babel import force_locale
@@ -16,6 +19,7 @@ from sqlalchemy.orm import Session
 from booking.ics import booking_calendar
 from booking.models import Booking
 from core import outbox
+from core.database import begin_write
 from core.i18n import localized
 from core.outbox import MailSettings
 
@@ -27,53 +31,35 @@ def manage_url(public_url: str, token: str) -> str:
     return public_url + MANAGE_PATH.format(token=token)
 
 
-def _queue(
-    session: Session,
-    mail: MailSettings,
-    recipient: str,
-    subject: str,
-    body: str,
-    now: dt.datetime,
-    attachments: list[tuple[str, str, bytes]] | None = None,
-) -> int:
-    message = outbox.compose(
-        sender=mail.sender,
-        recipient=recipient,
-        subject=subject,
-        body=body,
-        attachments=attachments or [],
-    )
-    return outbox.queue(session, message, mail.eml_dir, now)
-
-
 def booking_requested(
-    session: Session, mail: MailSettings, booking: Booking, token: str, now: dt.datetime
-) -> list[int]:
-    """Queue the union's acknowledgement and the staff notice; returns their outbox ids."""
-    acknowledgement = _tell_union(
-        session,
-        mail,
-        booking,
-        token,
-        now,
-        _l("Your request %(reference)s is received", reference=booking.reference),
-        "booking/email/requested.txt",
-    )
-    # The union's own words stay in the body: no text a union typed becomes a header.
-    subject = _l("New request %(reference)s", reference=booking.reference)
+    mail: MailSettings, booking: Booking, token: str, now: dt.datetime
+) -> list[EmailMessage]:
+    """The union's acknowledgement and the staff notice."""
     return [
-        acknowledgement,
-        _tell_staff(session, mail, booking, subject, "booking/email/staff_requested.txt", now),
+        _to_union(
+            mail,
+            booking,
+            token,
+            now,
+            _l("Your request %(reference)s is received", reference=booking.reference),
+            "booking/email/requested.txt",
+        ),
+        # The union's own words stay in the body: no text a union typed becomes a header.
+        _to_staff(
+            mail,
+            booking,
+            _l("New request %(reference)s", reference=booking.reference),
+            "booking/email/staff_requested.txt",
+        ),
     ]
 
 
 def link_renewed(
-    session: Session, mail: MailSettings, booking: Booking, token: str, now: dt.datetime
-) -> list[int]:
+    mail: MailSettings, booking: Booking, token: str, now: dt.datetime
+) -> list[EmailMessage]:
     """The union's new private link, after staff renewed it."""
     return [
-        _tell_union(
-            session,
+        _to_union(
             mail,
             booking,
             token,
@@ -84,50 +70,67 @@ def link_renewed(
     ]
 
 
-def booking_cancelled(
-    session: Session, mail: MailSettings, booking: Booking, now: dt.datetime
-) -> list[int]:
-    subject = _l("Request %(reference)s cancelled by the union", reference=booking.reference)
-    return [_tell_staff(session, mail, booking, subject, "booking/email/staff_cancelled.txt", now)]
+def booking_cancelled(mail: MailSettings, booking: Booking) -> list[EmailMessage]:
+    return [
+        _to_staff(
+            mail,
+            booking,
+            _l("Request %(reference)s cancelled by the union", reference=booking.reference),
+            "booking/email/staff_cancelled.txt",
+        )
+    ]
 
 
-def _tell_union(
-    session: Session,
+def _to_union(
     mail: MailSettings,
     booking: Booking,
     token: str,
     now: dt.datetime,
     subject: LazyString,  # translated once the union's language is set
     template: str,
-) -> int:
+) -> EmailMessage:
     link = manage_url(mail.public_url, token)
     with force_locale(booking.language):
         title = localized(booking.offering, "title")
-        invite = booking_calendar(booking, title, link, now)
-        return _queue(
-            session,
-            mail,
-            booking.email,
-            str(subject),
-            render_template(template, booking=booking, title=title, manage_url=link),
-            now,
-            [(f"{booking.reference}.ics", "text/calendar", invite)],
+        return outbox.compose(
+            sender=mail.sender,
+            recipient=booking.email,
+            subject=str(subject),
+            body=render_template(template, booking=booking, title=title, manage_url=link),
+            attachments=[
+                (
+                    f"{booking.reference}.ics",
+                    "text/calendar",
+                    booking_calendar(booking, title, link, now),
+                )
+            ],
         )
 
 
-def _tell_staff(
-    session: Session,
-    mail: MailSettings,
-    booking: Booking,
-    subject: LazyString,
-    template: str,
-    now: dt.datetime,
-) -> int:
+def _to_staff(
+    mail: MailSettings, booking: Booking, subject: LazyString, template: str
+) -> EmailMessage:
     """Staff read French whatever the union's language."""
     with force_locale("fr"):
         title = localized(booking.offering, "title")
-        body = render_template(template, booking=booking, title=title)
-        return _queue(session, mail, mail.staff_address, str(subject), body, now)
+        return outbox.compose(
+            sender=mail.sender,
+            recipient=mail.staff_address,
+            subject=str(subject),
+            body=render_template(template, booking=booking, title=title),
+        )
+
+
+def queue(
+    session: Session, mail: MailSettings, messages: list[EmailMessage], now: dt.datetime
+) -> list[int]:
+    """Store the messages in the outbox and commit; returns their ids. A write transaction
+    of its own: drawing the messages may have read (lazy loads), and SQLite refuses to turn
+    such a read into a write once another writer has committed."""
+    begin_write(session)
+    ids = [outbox.queue(session, message, mail.eml_dir, now) for message in messages]
+    session.commit()
+    return ids
 
 
 def deliver(session: Session, mail: MailSettings, message_ids: list[int], now: dt.datetime) -> int:

@@ -15,8 +15,9 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from booking import service
+from booking import catalog, service
 from booking.availability import SEARCH_HORIZON_YEARS, earliest_start, next_windows
+from booking.catalog import CatalogOffering
 from booking.errors import (
     BookingNotFound,
     DatesTaken,
@@ -27,7 +28,7 @@ from booking.errors import (
 )
 from booking.forms import RequestForm, booking_form
 from booking.ics import booking_calendar
-from booking.models import Booking, Offering
+from booking.models import Booking
 from booking.month import DAY_LABELS, InvalidMonth, month_view, parse_month
 from booking.notify import manage_url
 from booking.schema import read_date
@@ -64,9 +65,9 @@ def busy(_error: TryAgain) -> tuple[Response, int]:
     return retry_later(503, RETRY_SECONDS)
 
 
-def _offering_or_404(slug: str) -> Offering:
+def _offering_or_404(slug: str) -> CatalogOffering:
     try:
-        return service.offering_by_slug(get_session(), slug)
+        return catalog.offering_by_slug(get_session(), slug)
     except UnknownOffering:
         abort(404)
 
@@ -75,7 +76,7 @@ def _offering_or_404(slug: str) -> Offering:
 def index() -> str:
     session = get_session()
     today = today_local()
-    offerings = service.active_offerings(session)
+    offerings = catalog.active_offerings(session)
     windows = {
         offering.id: next_windows(session, offering, offering.min_days, today, today)
         for offering in offerings
@@ -107,7 +108,7 @@ def offering(slug: str) -> str:
     )
 
 
-def _form_page(offering: Offering, form: RequestForm, status: int = 200, **extra: object):  # type: ignore[no-untyped-def]
+def _form_page(offering: CatalogOffering, form: RequestForm, status: int = 200, **extra: object):  # type: ignore[no-untyped-def]
     """The request form, with what the union typed and what is wrong with it."""
     opens = earliest_start(offering, today_local())
     context = {"check": None, **extra}
@@ -168,7 +169,7 @@ def check_dates(slug: str) -> str:
     )
 
 
-def _check(offering: Offering, form: RequestForm) -> service.DateCheck | None:
+def _check(offering: CatalogOffering, form: RequestForm) -> service.DateCheck | None:
     """Nothing to say until both dates are typed and read as dates."""
     start, end = read_date(form.start.data), read_date(form.end.data)
     if start is None or end is None:

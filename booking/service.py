@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from booking.availability import (
     BOOKING_HORIZON_YEARS,
@@ -26,13 +26,13 @@ from booking.availability import (
     latest_start,
     next_windows,
 )
+from booking.catalog import CatalogOffering, offering_by_slug
 from booking.errors import (
     BookingNotFound,
     DatesTaken,
     InvalidBooking,
     StatusChangeRefused,
     TryAgain,
-    UnknownOffering,
 )
 from booking.models import Booking, Offering, VenueSetting
 from booking.schema import BookingRequest
@@ -50,29 +50,9 @@ class HeldBooking:
     manage_token: str  # shown once, in the union's link; only its hash is stored
 
 
-def active_offerings(session: Session) -> list[Offering]:
-    return list(
-        session.scalars(
-            select(Offering)
-            .where(Offering.active.is_(True))
-            .order_by(Offering.position, Offering.id)
-            .options(selectinload(Offering.units))
-        )
-    )
-
-
-def offering_by_slug(session: Session, slug: str) -> Offering:
-    offering = session.scalar(
-        select(Offering)
-        .where(Offering.slug == slug, Offering.active.is_(True))
-        .options(selectinload(Offering.units))
-    )
-    if offering is None:
-        raise UnknownOffering(slug)
-    return offering
-
-
-def date_errors(offering: Offering, start: dt.date, end: dt.date, today: dt.date) -> dict[str, str]:
+def date_errors(
+    offering: CatalogOffering, start: dt.date, end: dt.date, today: dt.date
+) -> dict[str, str]:
     """What is wrong with the dates alone, before looking at what is free."""
     errors: dict[str, str] = {}
     opens = earliest_start(offering, today)
@@ -113,7 +93,7 @@ class DateCheck:
 
 
 def check_dates(
-    session: Session, offering: Offering, start: dt.date, end: dt.date, today: dt.date
+    session: Session, offering: CatalogOffering, start: dt.date, end: dt.date, today: dt.date
 ) -> DateCheck:
     """Free, against a rule (with why), or taken (with the next windows of that length)."""
     errors = date_errors(offering, start, end, today)
@@ -125,7 +105,7 @@ def check_dates(
     return DateCheck(free=False, windows=windows)
 
 
-def venue_errors(offering: Offering, request: BookingRequest) -> dict[str, str]:
+def venue_errors(offering: CatalogOffering, request: BookingRequest) -> dict[str, str]:
     """The questions a touring exhibition asks of a venue."""
     if not offering.is_exhibition:
         return {}
@@ -186,7 +166,7 @@ def hold_dates(
     raise TryAgain()
 
 
-def _wait_for_other_holds(session: Session, offering: Offering) -> None:
+def _wait_for_other_holds(session: Session, offering: CatalogOffering) -> None:
     """Holds of one offering queue on its row (PostgreSQL; SQLite's write lock already
     serializes them). Without it, two inserts checking the exclusion constraint against
     each other deadlock, and PostgreSQL aborts one of them."""
@@ -194,7 +174,7 @@ def _wait_for_other_holds(session: Session, offering: Offering) -> None:
 
 
 def _new_booking(
-    offering: Offering,
+    offering: CatalogOffering,
     unit_id: int,
     request: BookingRequest,
     blocked_start: dt.date,

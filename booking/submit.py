@@ -28,12 +28,13 @@ def submit_request(
     today: dt.date,
     now: dt.datetime,
 ) -> Submitted:
-    """Hold the dates and queue both messages in one transaction, then try to send them.
-    Raises what service.hold_dates raises; nothing is kept then."""
+    """Hold the dates and commit at once (the write lock is held for the rules alone), then
+    write both messages, queue them, and try to send them. Raises what
+    service.hold_dates raises; nothing is kept then."""
     held = service.hold_dates(session, request, today, now)
-    message_ids = notify.booking_requested(session, mail, held.booking, held.manage_token, now)
     session.commit()
-    notify.deliver(session, mail, message_ids, now)
+    messages = notify.booking_requested(mail, held.booking, held.manage_token, now)
+    notify.deliver(session, mail, notify.queue(session, mail, messages, now), now)
     link = notify.manage_url(mail.public_url, held.manage_token)
     return Submitted(held.booking, held.manage_token, link)
 
@@ -42,9 +43,9 @@ def withdraw_request(session: Session, mail: MailSettings, token: str, now: dt.d
     """Cancel through the private link and tell the staff. Raises what
     service.cancel_booking raises; nothing is kept then."""
     booking = service.cancel_booking(session, token, now)
-    message_ids = notify.booking_cancelled(session, mail, booking, now)
     session.commit()
-    notify.deliver(session, mail, message_ids, now)
+    messages = notify.booking_cancelled(mail, booking)
+    notify.deliver(session, mail, notify.queue(session, mail, messages, now), now)
     return booking
 
 
@@ -53,7 +54,7 @@ def send_new_link(
 ) -> Booking:
     """Give a union a new private link by email (the old one stops working)."""
     renewed = service.renew_manage_token(session, reference)
-    message_ids = notify.link_renewed(session, mail, renewed.booking, renewed.manage_token, now)
     session.commit()
-    notify.deliver(session, mail, message_ids, now)
+    messages = notify.link_renewed(mail, renewed.booking, renewed.manage_token, now)
+    notify.deliver(session, mail, notify.queue(session, mail, messages, now), now)
     return renewed.booking

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from booking.availability import day_states, next_windows
+from booking.catalog import offering_by_slug
 from booking.errors import DatesTaken, InvalidBooking, StatusChangeRefused
 from booking.models import Blackout, Booking
-from booking.service import cancel_booking, change_status, offering_by_slug
+from booking.service import cancel_booking, change_status
 from booking.status import BookingStatus
 from tests.factories import days_from_today, hold
 
