@@ -31,7 +31,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def served_address(host: str, port: int) -> str:
     """Links in mail point where this process serves, when no public URL is configured."""
     name = socket.gethostname() if host in WILDCARD_HOSTS else host
-    return f"http://{name}:{port}"
+    return f"http://[{name}]:{port}" if ":" in name else f"http://{name}:{port}"
 
 
 def waitress_options(threads: int, trusted_proxies: int) -> dict[str, Any]:
@@ -47,7 +47,7 @@ def waitress_options(threads: int, trusted_proxies: int) -> dict[str, Any]:
         options.update(
             trusted_proxy="*",
             trusted_proxy_count=trusted_proxies,
-            trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto"},
+            trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
             clear_untrusted_proxy_headers=True,
         )
     return options
@@ -60,13 +60,20 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
     configured = settings.read("PUBLIC_URL")
-    app = create_app(None if configured else {"PUBLIC_URL": served_address(args.host, args.port)})
+    everywhere = args.host in WILDCARD_HOSTS
+    app = create_app(
+        None
+        if configured
+        # On every interface, people use whichever address reaches the machine: any Host
+        # is answered (links still never use it) until AMBULANTE_PUBLIC_URL says which.
+        else {"PUBLIC_URL": served_address(args.host, args.port), "ANSWER_ANY_HOST": everywhere}
+    )
     base = f"http://{args.host}:{args.port}"
     print(f"Ambulante is serving on {base}/  (JSON API: {base}/api/v1/offerings)", flush=True)
-    if not configured and args.host in WILDCARD_HOSTS:
+    if not configured and everywhere:
         print(
-            f"Links in messages point to {app.config['PUBLIC_URL']}/ and only that name is "
-            "accepted: set AMBULANTE_PUBLIC_URL to the address people use.",
+            f"Links in messages point to {app.config['PUBLIC_URL']}/: set "
+            "AMBULANTE_PUBLIC_URL to the address people use.",
             flush=True,
         )
     serve(

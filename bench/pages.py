@@ -341,6 +341,7 @@ def drive(
 ) -> Load:
     times: list[float] = []
     failures = [0]
+    statuses: dict[int, int] = {}
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
 
@@ -358,6 +359,9 @@ def drive(
                 response = connection.getresponse()
                 response.read()
                 ok = response.status < 400
+                if not ok:
+                    with lock:
+                        statuses[response.status] = statuses.get(response.status, 0) + 1
             except OSError:
                 connection.close()
                 connection = http.client.HTTPConnection(HOST, port, timeout=30)
@@ -376,6 +380,8 @@ def drive(
     for thread in threads:
         thread.join()
     times.sort()
+    if statuses:
+        print(f"    answers other than success, by status: {statuses}")
     return Load(
         (len(times) - failures[0]) / seconds,
         times[len(times) // 2] * 1000,

@@ -91,11 +91,11 @@ def availability() -> Reply:
 
 def _parse_date(value: str | None, field: str, errors: dict[str, Any]) -> dt.date | None:
     if not value:
-        errors[field] = _("This field is required.")
+        errors[field] = str(schema.REQUIRED)
         return None
     parsed = schema.read_date(value)
     if parsed is None:
-        errors[field] = _("Enter a date as YYYY-MM-DD.")
+        errors[field] = str(schema.NOT_A_DATE)
         return None
     reach = readable_range(today_local())
     if not reach.start <= parsed <= reach.end:
@@ -106,6 +106,14 @@ def _parse_date(value: str | None, field: str, errors: dict[str, Any]) -> dt.dat
         )
         return None
     return parsed
+
+
+def _is_exhibition(slug: object) -> bool:
+    """Unknown offerings are told so later, by the rules; until then, ask everything."""
+    try:
+        return catalog.offering_by_slug(get_session(), str(slug)).is_exhibition
+    except UnknownOffering:
+        return True
 
 
 @blueprint.post("/bookings")
@@ -120,13 +128,14 @@ def create_booking() -> Reply:
     if not isinstance(body, dict):
         return _errors({"body": _("Send a JSON object.")})
     request_schema = schema.BookingRequest
-    type_errors = schema.json_type_errors(request_schema, body)
+    values = {name: value for name, value in body.items() if value is not None}
+    if not _is_exhibition(body.get("offering")):
+        values = schema.without_exhibition_answers(request_schema, values)
+    type_errors = schema.json_type_errors(request_schema, values)
     if type_errors:
         return _errors(type_errors)
     try:
-        booking_request = request_schema.model_validate(
-            {name: value for name, value in body.items() if value is not None}
-        )
+        booking_request = request_schema.model_validate(values)
     except ValidationError as error:
         return _errors(schema.messages(request_schema, error))
     try:

@@ -46,10 +46,13 @@ class RequestForm(FlaskForm):
             if spec.group == group and (exhibition or not spec.exhibition_only)
         ]
 
-    def submitted(self, offering: str) -> schema.BookingRequest | None:
-        """The request the union typed, or None with each field's error attached to it."""
+    def submitted(self, offering: str, exhibition: bool) -> schema.BookingRequest | None:
+        """The request the union typed, or None with each field's error attached to it.
+        Only the fields the page showed are read: a training is asked no venue question."""
         values: dict[str, Any] = {"offering": offering}
-        for name in schema.form_fields(self.schema):
+        for name, (_field, spec) in schema.form_fields(self.schema).items():
+            if spec.exhibition_only and not exhibition:
+                continue
             value = self[name].data
             if isinstance(value, str) and value.strip():
                 values[name] = value

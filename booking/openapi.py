@@ -215,6 +215,10 @@ def _request_schemas() -> dict[str, Any]:
     """The request's JSON Schema as pydantic writes it, with what the form's inputs add."""
     request_schema = schema.BookingRequest
     document = request_schema.model_json_schema(ref_template=REF_TEMPLATE)
+    document["description"] = (
+        "A request for dates. Exhibitions also ask about the venue; dates must follow the "
+        "offering's lead time and lengths (see /api/v1/offerings)."
+    )
     definitions = document.pop("$defs", {})
     for name, field in request_schema.model_fields.items():
         spec = schema.input_of(field)

@@ -136,7 +136,7 @@ def send_request(slug: str) -> Response | tuple[str, int]:
         return _form_page(offering, form, 400, refused=True)
     if not form.validate():  # the CSRF token
         return _form_page(offering, form, 422)
-    booking_request = form.submitted(slug)
+    booking_request = form.submitted(slug, offering.is_exhibition)
     if booking_request is None:
         return _form_page(offering, form, 422)
     try:

@@ -37,8 +37,8 @@ MUST_BE_NUMBER = _l("Must be a whole number.")
 MUST_BE_YES_NO = _l("Must be true or false.")
 MAX_AUDIENCE = 100_000
 MAX_WALL_METRES = 1_000
-ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-PHONE = re.compile(r"^[0-9+()., \-]{7,40}$")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+PHONE = re.compile(r"[0-9+()., \-]{7,40}")
 
 
 @dataclass(frozen=True)
@@ -83,23 +83,27 @@ def _plain_text(allow_line_breaks: bool):  # type: ignore[no-untyped-def]
 
 
 def _iso_date(value: object) -> object:
-    if isinstance(value, str) and not ISO_DATE.match(value):
+    if isinstance(value, str) and not ISO_DATE.fullmatch(value):
         raise PydanticCustomError("not_a_date", "not a date")
     return value
 
 
 def _email(value: str) -> str:
+    """An address every mail server takes: an ASCII local part (a non-ASCII one needs
+    SMTPUTF8, which most servers refuse), the domain kept in its ASCII form."""
     if "=?" in value:  # an encoded word: mail programs would decode it into header lines
         raise PydanticCustomError("invalid", "not an email")
     try:
-        validate_email(value, check_deliverability=False, allow_empty_local=False)
+        address = validate_email(
+            value, check_deliverability=False, allow_empty_local=False, allow_smtputf8=False
+        )
     except EmailNotValidError as error:
         raise PydanticCustomError("invalid", "not an email") from error
-    return value
+    return address.ascii_email or value
 
 
 def _phone(value: str) -> str:
-    if not PHONE.match(value):
+    if not PHONE.fullmatch(value):
         raise PydanticCustomError("invalid", "not a phone number")
     return value
 
@@ -274,6 +278,16 @@ def json_type_errors(schema: type[BaseModel], body: dict[str, Any]) -> dict[str,
         elif kind == "text" and not is_storable(value):
             errors[name] = UNSTORABLE
     return errors
+
+
+def without_exhibition_answers(schema: type[BaseModel], values: dict[str, Any]) -> dict[str, Any]:
+    """A training asks no venue question: what was sent for one is neither checked nor kept."""
+    return {
+        name: value
+        for name, value in values.items()
+        if name not in schema.model_fields
+        or not input_of(schema.model_fields[name]).exhibition_only
+    }
 
 
 def messages(schema: type[BaseModel], error: ValidationError) -> dict[str, Any]:

@@ -45,11 +45,11 @@ def build_app(features: Iterable[Feature], config: dict[str, Any] | None = None)
 
     _settle_public_url(app)
     if app.config["TRUSTED_PROXIES"]:
-        # Behind nginx or a load balancer: the client's address (for rate limits) and the
-        # scheme come from the proxies' X-Forwarded-* headers. Never the host: links are
-        # built on the public URL alone.
+        # Behind nginx or a load balancer: the client's address (for rate limits), the
+        # scheme and the host come from the proxies' X-Forwarded-* headers. The host is
+        # still checked against TRUSTED_HOSTS, and no link is ever built on it.
         hops = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     database.init_app(app)
     i18n.init_app(app)
     web.init_app(app)
@@ -78,11 +78,15 @@ def _settle_public_url(app: Flask) -> None:
                 "sent over SMTP carry links to the site."
             )
         url = DEFAULT_PUBLIC_URL
-    app.config["PUBLIC_URL_IS_DEFAULT"] = url == DEFAULT_PUBLIC_URL and not app.config["PUBLIC_URL"]
+    app.config["PUBLIC_URL_IS_DEFAULT"] = not app.config["PUBLIC_URL"]
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise PublicUrlMissing(f"AMBULANTE_PUBLIC_URL must be like https://host, not {url!r}")
     app.config["PUBLIC_URL"] = url.rstrip("/")
-    app.config["TRUSTED_HOSTS"] = [parts.hostname, *LOOPBACK_NAMES]
+    if app.config.get("ANSWER_ANY_HOST"):  # run.py on every interface, no public URL set
+        trusted_hosts = None
+    else:
+        trusted_hosts = [parts.hostname, *LOOPBACK_NAMES]
+    app.config["TRUSTED_HOSTS"] = trusted_hosts
     if parts.scheme == "https":
         app.config["SESSION_COOKIE_SECURE"] = True

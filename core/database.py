@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,9 +12,12 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from core.data_dir import PRIVATE_FILE_MODE
+
 WRITE = "ambulante_write"
-PRIVATE_FILE_MODE = 0o600
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+log = logging.getLogger(__name__)
 
 
 class Base(DeclarativeBase):
@@ -79,9 +83,11 @@ def _keep_sqlite_file_private(engine: Engine) -> None:
     path = engine.url.database
     if engine.dialect.name != "sqlite" or not path or path == ":memory:":
         return
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)
-    os.close(descriptor)
-    os.chmod(path, PRIVATE_FILE_MODE)
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE))
+        os.chmod(path, PRIVATE_FILE_MODE)
+    except PermissionError:  # a file someone else owns: their choice of mode stands
+        log.warning("could not make %s private to the app's user", path)
 
 
 def init_app(app: Flask) -> None:

@@ -3,6 +3,7 @@ start at once), and the `db` commands: `flask --app run db upgrade`, `db revisio
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from core.database import engine_of, make_engine
 from core.demo import seed_demo_content
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+log = logging.getLogger(__name__)
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -55,7 +58,10 @@ def prepare_database(app: Flask) -> None:
     engine = engine_of(app)
     if app.config["AUTO_MIGRATE"]:
         upgrade_to_latest(engine)
-    if app.config["SEED_DEMO"] and (app.config["AUTO_MIGRATE"] or is_up_to_date(engine)):
+    elif not is_up_to_date(engine):
+        log.warning("the database is not at the latest schema: run `flask --app run db upgrade`")
+        return
+    if app.config["SEED_DEMO"]:
         seed_demo_content(app)
 
 

@@ -26,6 +26,7 @@ import click
 from sqlalchemy import and_, event, or_, select, update
 from sqlalchemy.orm import Session
 
+from core.data_dir import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE
 from core.database import session_for
 from core.models import OutboxMessage
 
@@ -36,8 +37,6 @@ MAX_MESSAGES_PER_RUN = 50
 MAX_ATTEMPTS = 10  # with the waits below, about two days of trying
 LONGEST_WAIT = dt.timedelta(hours=12)
 RETENTION = dt.timedelta(days=30)  # how long the body of a message that gave up is kept
-PRIVATE_FILE_MODE = 0o600
-PRIVATE_DIR_MODE = 0o700
 # The headers compose() writes, and nothing else: union-typed text never adds one.
 HEADERS_WRITTEN = {"from", "to", "subject", "message-id", "content-type", "mime-version"}
 SINGLE_PART_HEADERS = {"content-transfer-encoding"}
@@ -112,7 +111,7 @@ def queue(session: Session, message: EmailMessage, data_dir: Path | None, now: d
 
 
 def eml_path(data_dir: Path, row: OutboxMessage) -> Path:
-    return data_dir / "outbox" / f"{row.id:06d}-{row.created_at:%Y%m%dT%H%M%S}.eml"
+    return data_dir / "outbox" / f"{row.id:06d}.eml"
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -39,7 +39,7 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, obje
         "DATA_DIR": data_dir,
         "DATABASE_URL": get("DATABASE_URL") or f"sqlite:///{data_dir / 'ambulante.sqlite3'}",
         "SECRET_KEY": get("SECRET_KEY"),  # None: generated and kept in the data dir at start
-        "PUBLIC_URL": (get("PUBLIC_URL") or "").rstrip("/"),
+        "PUBLIC_URL": get("PUBLIC_URL") or "",  # settled (and checked) by core.app
         "STAFF_EMAIL": get("STAFF_EMAIL", DEFAULT_STAFF_EMAIL),
         "MAIL_FROM": get("MAIL_FROM", "Ambulante <ambulante@localhost>"),
         "SMTP_HOST": get("SMTP_HOST"),

@@ -10,7 +10,7 @@ from flask import Flask, current_app, jsonify, make_response, render_template, r
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 from werkzeug.wrappers import Response
 
 from core.database import is_contention
@@ -95,6 +95,12 @@ def retry_later(status: int, seconds: int) -> tuple[Response, int]:
     return response, status
 
 
+def _on_unknown_host(_error: SecurityError) -> Any:
+    """A Host this site does not answer to (TRUSTED_HOSTS): no page can be drawn for it, as
+    no link can be built on it."""
+    return Response("Unknown host.\n", status=400, mimetype="text/plain")
+
+
 def _on_csrf_error(_error: CSRFError) -> Any:
     return error_response(400, CSRF_MESSAGE)
 
@@ -154,6 +160,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_apply_body_limit)
     csrf.init_app(app)
     app.register_error_handler(CSRFError, _on_csrf_error)
+    app.register_error_handler(SecurityError, _on_unknown_host)
     app.register_error_handler(HTTPException, _on_http_error)
     app.register_error_handler(InternalServerError, _on_unexpected_error)
     app.register_error_handler(OperationalError, _on_database_busy)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from core.database import session_for
 from core.models import OutboxMessage
-from core.outbox import MailSettings, compose, deliver_pending, queue
+from core.outbox import MailSettings, UnsafeMessage, compose, deliver_pending, queue
 from tests.factories import days_from_today, form_data, post_form
 from tests.servers import free_port
 
@@ -169,3 +169,12 @@ def test_a_message_that_gave_up_loses_its_body_after_the_retention(app, session,
     assert erase_given_up(session, app.config["DATA_DIR"], recent) == 1
     kept_bodies = [row.raw.rstrip().endswith("x") for row in stored_messages(app)]
     assert kept_bodies == [False, True]
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["Hello\nBcc: evil@evil.example", "=?utf-8?q?X=0ABcc:_evil@evil.example?=", "A\u2028B"],
+)
+def test_a_header_that_would_not_come_back_as_written_is_refused(subject):
+    with pytest.raises(UnsafeMessage):
+        compose(sender="a@example.org", recipient="b@example.org", subject=subject, body="x")

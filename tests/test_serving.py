@@ -85,7 +85,8 @@ def test_without_a_public_url_run_py_links_to_where_it_serves(tmp_path: Path):
             "POST",
             "/api/v1/bookings",
             body=json.dumps(api_body()),
-            headers={"Content-Type": "application/json", "X-Forwarded-Host": "evil.example"},
+            # Another name for the same machine: the link must not follow it.
+            headers={"Content-Type": "application/json", "Host": f"localhost:{server.port}"},
         )
         response = connection.getresponse()
         assert response.status == 201
@@ -93,3 +94,23 @@ def test_without_a_public_url_run_py_links_to_where_it_serves(tmp_path: Path):
     finally:
         connection.close()
         server.stop()
+
+
+def test_a_host_the_site_does_not_answer_to_gets_a_plain_400(tmp_path: Path):
+    server = Server(
+        tmp_path / "server.log",
+        AMBULANTE_DATA_DIR=str(tmp_path / "data"),
+        AMBULANTE_PUBLIC_URL="https://ambulante.example.org",
+    )
+    try:
+        for path in ("/", "/healthz", "/book/expo-interieure", "/api/v1/offerings"):
+            connection = http.client.HTTPConnection(HOST, server.port, timeout=10)
+            try:
+                connection.request("GET", path, headers={"Host": "evil.example"})
+                response = connection.getresponse()
+                assert (response.status, response.read()) == (400, b"Unknown host.\n"), path
+            finally:
+                connection.close()
+    finally:
+        server.stop()
+    assert "Traceback" not in server.log()
