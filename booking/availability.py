@@ -29,6 +29,7 @@ BOOKING_HORIZON_DAYS = BOOKING_HORIZON_YEARS * 366
 # Free windows are looked for this far from the first day asked about.
 SEARCH_HORIZON_YEARS = 2
 SEARCH_HORIZON_DAYS = SEARCH_HORIZON_YEARS * 365
+SEARCH_STEPS_DAYS = (60, 240)
 
 
 @dataclass(frozen=True)
@@ -257,9 +258,19 @@ def next_windows(
     before = dt.timedelta(days=offering.buffer_before_days)
     after = dt.timedelta(days=offering.buffer_after_days)
     length = dt.timedelta(days=days - 1)
-    found: set[Window] = set()
-    for blocks in blocks_by_unit(session, offering, start - before, horizon + after).values():
-        found.update(_windows_between(blocks, start, horizon, length, before, after, count))
+    # Most offerings have free windows soon: read a few months of holds first, and reach
+    # further only when they do not hold `count` windows (any window found is earlier
+    # than every window past the reach, so those found are the earliest).
+    for reach in (*SEARCH_STEPS_DAYS, SEARCH_HORIZON_DAYS):
+        last_start = min(start + dt.timedelta(days=reach), horizon)
+        found: set[Window] = set()
+        blocks = blocks_by_unit(session, offering, start - before, last_start + length + after)
+        for unit_blocks in blocks.values():
+            found.update(
+                _windows_between(unit_blocks, start, last_start, length, before, after, count)
+            )
+        if len(found) >= count or last_start == horizon:
+            break
     return sorted(found, key=lambda window: window.start)[:count]
 
 

@@ -8,7 +8,6 @@ mail never happens while a hold keeps the write lock."""
 from __future__ import annotations
 
 import datetime as dt
-from email.message import EmailMessage
 
 from flask import render_template
 from flask_babel import force_locale
@@ -21,7 +20,7 @@ from booking.models import Booking
 from core import outbox
 from core.database import begin_write
 from core.i18n import localized
-from core.outbox import MailSettings
+from core.outbox import Composed, MailSettings
 
 MANAGE_PATH = "/bookings/{token}"  # the union's private page (booking.routes.manage)
 
@@ -33,7 +32,7 @@ def manage_url(public_url: str, token: str) -> str:
 
 def booking_requested(
     mail: MailSettings, booking: Booking, token: str, now: dt.datetime
-) -> list[EmailMessage]:
+) -> list[Composed]:
     """The union's acknowledgement and the staff notice."""
     return [
         _to_union(
@@ -56,7 +55,7 @@ def booking_requested(
 
 def link_renewed(
     mail: MailSettings, booking: Booking, token: str, now: dt.datetime
-) -> list[EmailMessage]:
+) -> list[Composed]:
     """The union's new private link, after staff renewed it."""
     return [
         _to_union(
@@ -70,7 +69,7 @@ def link_renewed(
     ]
 
 
-def booking_cancelled(mail: MailSettings, booking: Booking) -> list[EmailMessage]:
+def booking_cancelled(mail: MailSettings, booking: Booking) -> list[Composed]:
     return [
         _to_staff(
             mail,
@@ -88,7 +87,7 @@ def _to_union(
     now: dt.datetime,
     subject: LazyString,  # translated once the union's language is set
     template: str,
-) -> EmailMessage:
+) -> Composed:
     link = manage_url(mail.public_url, token)
     with force_locale(booking.language):
         title = localized(booking.offering, "title")
@@ -107,9 +106,7 @@ def _to_union(
         )
 
 
-def _to_staff(
-    mail: MailSettings, booking: Booking, subject: LazyString, template: str
-) -> EmailMessage:
+def _to_staff(mail: MailSettings, booking: Booking, subject: LazyString, template: str) -> Composed:
     """Staff read French whatever the union's language."""
     with force_locale("fr"):
         title = localized(booking.offering, "title")
@@ -122,7 +119,7 @@ def _to_staff(
 
 
 def queue(
-    session: Session, mail: MailSettings, messages: list[EmailMessage], now: dt.datetime
+    session: Session, mail: MailSettings, messages: list[Composed], now: dt.datetime
 ) -> list[int]:
     """Store the messages in the outbox and commit; returns their ids. A write transaction
     of its own: drawing the messages may have read (lazy loads), and SQLite refuses to turn

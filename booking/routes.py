@@ -104,7 +104,8 @@ def offering(slug: str) -> str:
         "calendar",
         offering=offering,
         month=view,
-        day_labels=DAY_LABELS,
+        # Translated once for the page, not once per day cell.
+        day_labels={reason: str(label) for reason, label in DAY_LABELS.items()},
     )
 
 
