@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import http.client
+import itertools
 import json
 import os
 import random
@@ -54,9 +55,10 @@ from run import create_app  # noqa: E402
 HOST = "127.0.0.1"
 SEED = 7
 HISTORY_BOOKINGS = 3000
+BOOKING_SLOTS = itertools.count()  # (day, team) slots of the bench offering, never reused
 WITHDRAWN = (BookingStatus.CANCELLED, BookingStatus.DECLINED)
 LOAD_OFFERING = "bench-atelier"  # many one-day units, so booking clients never collide
-LOAD_UNITS = 4
+LOAD_UNITS = 8
 A_UNION = dict(
     organization="Syndicat des cols bleus",
     contact_name="Ana Pérez",
@@ -418,8 +420,9 @@ def report_pages(kind, pages, app_port, bare_port, args, load) -> None:  # type:
 
 
 def report_bookings(kind: str, port: int, args: Any, today: dt.date) -> None:
-    """Valid requests that never collide: each client takes the next free (day, team)."""
-    slots = iter(range(10**6))
+    """Valid requests that never collide: each client takes the next free (day, team), and
+    each server's run goes on from where the last one stopped."""
+    slots = BOOKING_SLOTS
     lock = threading.Lock()
 
     def next_request(_client: int) -> tuple[str, str, Any]:
@@ -471,12 +474,11 @@ def report_lock(env: dict[str, str], today: dt.date) -> None:
             holding.clear()
 
         mail = MailSettings.from_config(app.config)
-        first_day = today + dt.timedelta(days=800)
         with session_for(app) as session:
             event.listen(session, "after_begin", _began)
             event.listen(session, "after_commit", _committed)
             for number in range(220):
-                day = first_day + dt.timedelta(days=number // LOAD_UNITS)
+                day = today + dt.timedelta(days=1 + next(BOOKING_SLOTS) // LOAD_UNITS)
                 request = BookingRequest.model_validate(booking_fields(LOAD_OFFERING, day, day))
                 if number == 20:
                     for times in held.values():

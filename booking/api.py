@@ -16,6 +16,7 @@ from booking.availability import day_states, readable_range
 from booking.catalog import CatalogOffering
 from booking.errors import DatesTaken, InvalidBooking, UnknownOffering
 from booking.openapi import openapi_document
+from booking.page_cache import cached_page
 from booking.routes import booking_rate_limit, mail_settings
 from booking.submit import submit_request
 from core.clock import now_utc, today_local
@@ -56,11 +57,19 @@ def openapi() -> Response:
 
 @blueprint.get("/offerings")
 def offerings() -> Response:
-    return jsonify(offerings=[_offering_json(o) for o in catalog.active_offerings(get_session())])
+    session = get_session()
+    return cached_page(
+        session,
+        lambda: jsonify(offerings=[_offering_json(o) for o in catalog.active_offerings(session)]),
+    )
 
 
 @blueprint.get("/availability")
-def availability() -> Reply:
+def availability() -> Response:
+    return cached_page(get_session(), _draw_availability)
+
+
+def _draw_availability() -> Reply:
     errors: dict[str, Any] = {}
     session = get_session()
     offering = None

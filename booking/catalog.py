@@ -1,13 +1,13 @@
-"""The offerings and their units as read-only snapshots, read once per process and kept for
-CATALOG_SECONDS: every page and rule reads the same snapshot instead of loading offerings
-again, and an offering edited by staff (in any process) is seen everywhere within that time.
+"""The offerings and their units as read-only snapshots, read once per process and kept while
+the calendar version (booking.models.CalendarVersion, raised by the database itself on any
+change) stays the same: every page and rule reads the same snapshot instead of loading
+offerings again, and an offering edited in any process is seen everywhere at once.
 
 Snapshots hold what an offering says about itself, never anything about a union."""
 
 from __future__ import annotations
 
 import threading
-import time
 import weakref
 from dataclasses import dataclass
 
@@ -15,9 +15,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from booking.errors import UnknownOffering
-from booking.models import Offering, OfferingKind, Unit, VenueSetting
+from booking.models import CalendarVersion, Offering, OfferingKind, Unit, VenueSetting
 
-CATALOG_SECONDS = 5.0
+VERSION = select(CalendarVersion.version).where(CalendarVersion.id == 1)
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class CatalogOffering:
 class _Snapshot:
     offerings: tuple[CatalogOffering, ...]  # the active ones, in the order pages list them
     by_slug: dict[str, CatalogOffering]
-    read_at: float
+    version: int
 
 
 _snapshots: weakref.WeakKeyDictionary[Engine, _Snapshot] = weakref.WeakKeyDictionary()
@@ -85,8 +85,14 @@ UNITS = select(Unit.offering_id, Unit.id, Unit.name, Unit.position, Unit.active)
 )
 
 
-def _read(session: Session) -> _Snapshot:
+def calendar_version(session: Session) -> int:
+    """Raised by the database on every change to offerings, units, bookings or blackouts."""
+    return session.connection().execute(VERSION).scalar_one()
+
+
+def _read(session: Session, version: int | None = None) -> _Snapshot:
     connection = session.connection()
+    version = calendar_version(session) if version is None else version
     units: dict[int, list[CatalogUnit]] = {}
     for offering_id, *unit in connection.execute(UNITS):
         units.setdefault(offering_id, []).append(CatalogUnit(*unit))
@@ -94,7 +100,7 @@ def _read(session: Session) -> _Snapshot:
         CatalogOffering(*row, units=tuple(units.get(row.id, ())))
         for row in connection.execute(ACTIVE_OFFERINGS)
     )
-    snapshot = _Snapshot(offerings, {o.slug: o for o in offerings}, time.monotonic())
+    snapshot = _Snapshot(offerings, {o.slug: o for o in offerings}, version)
     with _lock:
         _snapshots[session.get_bind()] = snapshot
     return snapshot
@@ -102,8 +108,9 @@ def _read(session: Session) -> _Snapshot:
 
 def _current(session: Session) -> _Snapshot:
     snapshot = _snapshots.get(session.get_bind())
-    if snapshot is None or time.monotonic() - snapshot.read_at > CATALOG_SECONDS:
-        snapshot = _read(session)
+    version = calendar_version(session)
+    if snapshot is None or snapshot.version != version:
+        snapshot = _read(session, version)
     return snapshot
 
 

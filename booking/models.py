@@ -6,6 +6,7 @@ import datetime as dt
 from enum import StrEnum
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Date,
     DateTime,
@@ -182,3 +183,14 @@ class Blackout(Base):
     start_date: Mapped[dt.date] = mapped_column(Date)
     end_date: Mapped[dt.date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(300), default="")
+
+
+class CalendarVersion(Base):
+    """One row whose version the database's triggers (migration 0002) raise on every change
+    to offerings, units, bookings or blackouts: what caches compare to stay exact."""
+
+    __tablename__ = "calendar_version"
+    __table_args__ = (CheckConstraint("id = 1", name="calendar_version_one_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)

@@ -31,6 +31,7 @@ from booking.ics import booking_calendar
 from booking.models import Booking
 from booking.month import DAY_LABELS, InvalidMonth, month_view, parse_month
 from booking.notify import manage_url
+from booking.page_cache import cached_page
 from booking.schema import read_date
 from booking.submit import submit_request, withdraw_request
 from core.clock import now_utc, today_local
@@ -73,7 +74,11 @@ def _offering_or_404(slug: str) -> CatalogOffering:
 
 
 @blueprint.get("/")
-def index() -> str:
+def index() -> Response:
+    return cached_page(get_session(), _draw_index)
+
+
+def _draw_index() -> str:
     session = get_session()
     today = today_local()
     offerings = catalog.active_offerings(session)
@@ -90,7 +95,11 @@ def index() -> str:
 
 
 @blueprint.get("/offerings/<slug>")
-def offering(slug: str) -> str:
+def offering(slug: str) -> Response:
+    return cached_page(get_session(), lambda: _draw_offering(slug))
+
+
+def _draw_offering(slug: str) -> str:
     offering = _offering_or_404(slug)
     today = today_local()
     try:

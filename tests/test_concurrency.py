@@ -246,3 +246,53 @@ def test_database_itself_refuses_a_second_hold_on_a_held_crate(
             select(Booking.organization).where(text(HOLDING)).order_by(Booking.id)
         ).all()
     assert holds == ["Syndicat local 1", "Syndicat local 2"]
+
+
+def _get(port: int, path: str) -> Any:
+    connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT_S)
+    try:
+        connection.request("GET", path, headers={"Accept-Language": "en"})
+        response = connection.getresponse()
+        body = response.read().decode()
+        return (
+            json.loads(body)
+            if response.getheader("Content-Type", "").startswith("application/json")
+            else body
+        )
+    finally:
+        connection.close()
+
+
+def test_what_one_process_changes_the_other_shows_at_once(
+    shared_database: SharedDatabase, start_server: Callable[[SharedDatabase, str], int]
+) -> None:
+    """Each process keeps offerings and public pages in memory; the database's calendar
+    version tells every process the moment they change."""
+    first, second = start_server(shared_database, "a"), start_server(shared_database, "b")
+    day = days_from_today(60)
+    availability = f"/api/v1/availability?offering=formation-bd-textile&start={day}&end={day}"
+    assert _get(second, availability)["days"][0]["status"] == "free"
+    assert "Textile day" not in _get(second, "/")
+
+    for team in range(2):  # both trainer teams, through the other process
+        connection = http.client.HTTPConnection(HOST, first, timeout=REQUEST_TIMEOUT_S)
+        try:
+            body = api_body("formation-bd-textile", start=day, end=day, email=f"t{team}@ex.org")
+            status, _answer = _exchange(connection, "POST", "/api/v1/bookings", body)
+        finally:
+            connection.close()
+        assert status == 201
+    assert _get(second, availability)["days"][0]["status"] == "held"
+
+    engine = create_engine(shared_database.url)  # staff editing the offering elsewhere
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text("UPDATE offerings SET title_en = 'Textile day' WHERE slug = :slug"),
+                {"slug": "formation-bd-textile"},
+            )
+    finally:
+        engine.dispose()
+    assert "Textile day" in _get(second, "/")
+    offerings = _get(second, "/api/v1/offerings")["offerings"]
+    assert "Textile day" in [offering["title"]["en"] for offering in offerings]
