@@ -1,0 +1,198 @@
+"""The booking rules at their edges: the first and last days that may be asked for, the exact
+words a union reads, races lost and retried, what is kept of each answer.
+
+Each test here was written to kill a mutant of booking/service.py or booking/availability.py
+that the rest of the suite let live (mutmut; see the closing note of the house issue)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import sqlite3
+
+import pytest
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from booking.availability import Window, day_states, latest_start, next_windows
+from booking.catalog import active_offerings, offering_by_slug
+from booking.errors import DatesTaken, UnknownOffering
+from booking.models import Blackout, Booking, Offering
+from booking.service import (
+    _lost_a_race,
+    cancel_booking,
+    check_dates,
+    date_errors,
+    hold_dates,
+    venue_errors,
+)
+from tests.factories import days_from_today, hold, request_for
+
+D = dt.timedelta
+
+
+def test_offerings_are_listed_in_the_order_staff_gave_them(session):
+    session.add(
+        Offering(
+            slug="premier",
+            kind="training",
+            title_fr="x",
+            title_en="x",
+            min_days=1,
+            max_days=1,
+            position=-1,
+            active=True,
+        )
+    )
+    session.commit()
+    assert active_offerings(session)[0].slug == "premier"
+
+
+def test_a_retired_offering_can_no_longer_be_asked_for(session):
+    session.execute(update(Offering).where(Offering.slug == "expo-exterieure").values(active=False))
+    session.commit()
+    with pytest.raises(UnknownOffering) as unknown:
+        offering_by_slug(session, "expo-exterieure")
+    assert unknown.value.args == ("expo-exterieure",)
+
+
+def test_an_offering_without_lead_time_takes_a_request_for_today(session, today):
+    training = dataclasses.replace(offering_by_slug(session, "formation-bd-textile"), lead_days=0)
+    assert date_errors(training, today, today, today) == {}
+
+
+def test_the_last_day_requests_are_taken_for_can_be_asked_and_is_offered(session, today):
+    training, closes = offering_by_slug(session, "formation-bd-textile"), latest_start(today)
+    assert date_errors(training, closes, closes, today) == {}
+    [day] = day_states(session, training, closes, closes, today)
+    assert day.bookable
+    # Never past it, even when fewer windows than asked for are left.
+    assert next_windows(session, training, 1, closes, today) == [Window(closes, closes)]
+
+
+def test_a_union_reads_exactly_what_is_wrong_with_its_dates(session, today):
+    indoor = offering_by_slug(session, "expo-interieure")
+    start, far = today + D(60), latest_start(today) + D(1)
+    said = {
+        "lead": date_errors(indoor, today + D(10), today + D(14), today)["start"],
+        "horizon": date_errors(indoor, far, far + D(4), today)["start"],
+        "order": date_errors(indoor, start, start - D(1), today)["end"],
+        "short": date_errors(indoor, start, start + D(1), today)["end"],
+        "long": date_errors(indoor, start, start + D(42), today)["end"],
+    }
+    assert {key: str(message) for key, message in said.items()} == {
+        "lead": f"Requests must be made 21 days ahead: the earliest start is {today + D(21)}.",
+        "horizon": "We take requests up to 3 years ahead.",
+        "order": "The end date must be on or after the start date.",
+        "short": "This offering is booked for at least 3 days.",
+        "long": "This offering is booked for at most 42 days.",
+    }
+
+
+def test_a_union_reads_exactly_which_venue_answer_is_missing_or_wrong(session):
+    indoor = offering_by_slug(session, "expo-interieure")
+    outdoor = offering_by_slug(session, "expo-exterieure")
+    nothing = request_for(wall_metres=None, venue_setting=None, secure_storage=None)
+    assert {key: str(value) for key, value in venue_errors(indoor, nothing).items()} == {
+        "wall_metres": "Tell us how many metres of wall the portraits can hang on.",
+        "venue_setting": "Tell us whether the venue is indoor or outdoor.",
+        "secure_storage": "Tell us whether the crates can be stored securely.",
+    }
+    assert str(venue_errors(indoor, request_for(venue_setting="outdoor"))["venue_setting"]) == (
+        "This set is made for indoor venues; the outdoor set fits an outdoor venue."
+    )
+    outdoor_at_a_hall = request_for("expo-exterieure", venue_setting="indoor")
+    assert str(venue_errors(outdoor, outdoor_at_a_hall)["venue_setting"]) == (
+        "This set is made for outdoor venues; the indoor set fits an indoor venue."
+    )
+
+
+def test_the_live_check_says_not_free_for_broken_rules_and_for_taken_dates(session, today):
+    outdoor = offering_by_slug(session, "expo-exterieure")
+    assert check_dates(session, outdoor, today - D(1), today + D(6), today).free is False
+    start = days_from_today(60)
+    hold(session, offering="expo-exterieure", start=start, end=start + D(6))
+    assert check_dates(session, outdoor, start, start + D(6), today).free is False
+
+
+@pytest.mark.parametrize(
+    "lost",
+    [
+        OperationalError("INSERT", {}, sqlite3.OperationalError("database is locked")),
+        IntegrityError("INSERT", {}, sqlite3.IntegrityError("booking_holds_overlap")),
+    ],
+    ids=["database-busy", "overlap-committed-first"],
+)
+def test_a_union_losing_a_race_once_is_held_on_the_next_try(session, monkeypatch, today, lost):
+    real_flush, failures = session.flush, [lost]
+
+    def flush(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if failures and any(isinstance(new, Booking) for new in session.new):
+            raise failures.pop()
+        return real_flush(*args, **kwargs)
+
+    monkeypatch.setattr(session, "flush", flush)
+    held = hold_dates(session, request_for(), today, dt.datetime.now(dt.UTC))
+    assert held.booking.reference and not failures
+
+
+class PostgresExclusion(Exception):
+    sqlstate = "23P01"  # what psycopg raises for the exclusion constraint
+
+
+def test_only_an_overlap_or_contention_counts_as_a_lost_race():
+    overlap = 'conflicting key value violates exclusion constraint "bookings_holds_no_overlap"'
+    assert _lost_a_race(IntegrityError("INSERT", {}, PostgresExclusion(overlap)))
+    broken_rule = sqlite3.IntegrityError("CHECK constraint failed: booking_dates")
+    assert not _lost_a_race(IntegrityError("INSERT", {}, broken_rule))
+
+
+def test_an_exhibition_keeps_the_venue_answers(session):
+    booking = hold(session).booking
+    session.expire_all()
+    assert (booking.wall_metres, booking.venue_setting, booking.secure_storage) == (
+        25,
+        "indoor",
+        True,
+    )
+
+
+def test_a_cancellation_records_when(session):
+    held, now = hold(session), dt.datetime.now(dt.UTC)
+    assert cancel_booking(session, held.manage_token, now).cancelled_at == now
+
+
+def test_another_offerings_holds_leave_this_one_free(session, today):
+    start = days_from_today(60)
+    hold(session, offering="formation-bd-textile", start=start, end=start)
+    [day] = day_states(session, offering_by_slug(session, "expo-exterieure"), start, start, today)
+    assert day.status == "free"
+
+
+def test_a_day_asked_alone_in_a_gap_too_short_is_not_bookable(session, today):
+    start = days_from_today(90)
+    hold(session, offering="expo-exterieure", start=start, end=start + D(6))
+    hold(session, offering="expo-exterieure", start=start + D(20), end=start + D(26))
+    outdoor = offering_by_slug(session, "expo-exterieure")
+    [day] = day_states(session, outdoor, start + D(13), start + D(13), today)
+    assert day.status == "free" and not day.bookable
+
+
+def test_an_exhibition_day_with_room_around_it_is_bookable(session, today):
+    start = days_from_today(60)
+    [day] = day_states(session, offering_by_slug(session, "expo-interieure"), start, start, today)
+    assert day.bookable
+
+
+@pytest.mark.parametrize("days_after_the_limit", [1, 5])
+def test_a_blackout_just_past_the_limit_is_never_suggested_over(
+    session, today, days_after_the_limit
+):
+    outdoor, closes = offering_by_slug(session, "expo-exterieure"), latest_start(today)
+    blocked = closes + D(days_after_the_limit)
+    session.add(Blackout(offering_id=outdoor.id, start_date=blocked, end_date=blocked, reason="x"))
+    session.commit()
+    assert next_windows(session, outdoor, 7, closes, today) == []
+    with pytest.raises(DatesTaken) as taken:
+        hold(session, offering="expo-exterieure", start=closes, end=closes + D(6))
+    assert Window(closes, closes + D(6)) not in taken.value.next_available
