@@ -461,9 +461,11 @@ def report_lock(env: dict[str, str], today: dt.date) -> None:
         def _statement(connection, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
             if statement.startswith("INSERT INTO bookings"):
                 holding.append(True)
+            if "FOR UPDATE" in statement and not began:  # PostgreSQL: the offering's row lock
+                began.append(time.perf_counter())
 
         def _began(_session, _transaction, connection):  # type: ignore[no-untyped-def]
-            if connection.get_execution_options().get(WRITE):
+            if connection.get_execution_options().get(WRITE):  # SQLite: BEGIN IMMEDIATE
                 began.append(time.perf_counter())
 
         def _committed(_session):  # type: ignore[no-untyped-def]
@@ -484,8 +486,11 @@ def report_lock(env: dict[str, str], today: dt.date) -> None:
                     for times in held.values():
                         times.clear()  # the first ones warm the caches
                 submit_request(session, mail, request, today, now_utc())
-    print("\nwrite transactions of a request (in process, 200 requests), ms:")
+    print("\nlocks a request holds (in process, 200 requests), ms:")
     for kind, times in held.items():
+        if not times:
+            print(f"  {kind:9} takes no lock others wait on")
+            continue
         times.sort()
         median, p99 = statistics.median(times) * 1000, times[int(len(times) * 0.99)] * 1000
         print(f"  {kind:9} median {median:6.2f}  p99 {p99:6.2f}")

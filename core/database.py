@@ -66,13 +66,15 @@ def is_contention(error: DBAPIError) -> bool:
 
 
 def begin_write(session: Session) -> None:
-    """Start the session's next transaction as a write transaction.
+    """Make the session's transaction a write transaction.
 
     On SQLite it takes the database's write lock at once (other writers wait on the busy
-    timeout); elsewhere it is an ordinary transaction guarded by the schema's constraints.
-    Anything the session was doing before is committed first: a read transaction must not
-    be upgraded to a write one, SQLite would refuse it under contention."""
+    timeout). What the session was doing before is committed first: SQLite refuses to turn
+    a read transaction into a write one under contention. Elsewhere a transaction already
+    open simply goes on (one round trip fewer); the schema's constraints guard the writes."""
     if session.in_transaction():
+        if session.get_bind().dialect.name != "sqlite":
+            return
         session.commit()
     session.connection(execution_options={WRITE: True})
 
