@@ -24,9 +24,11 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sample_union import A_UNION, booking_fields  # noqa: E402
+
 from booking.availability import blocked_range, day_states, free_unit_id  # noqa: E402
-from booking.catalog import active_offerings  # noqa: E402
-from booking.models import Booking, Offering  # noqa: E402
+from booking.catalog import CatalogOffering, active_offerings  # noqa: E402
+from booking.models import Booking  # noqa: E402
 from booking.schema import BookingRequest  # noqa: E402
 from booking.service import hold_dates  # noqa: E402
 from core.clock import today_local  # noqa: E402
@@ -196,7 +198,7 @@ def fill(session: Session, size: int, today: dt.date) -> Filled:
 
 
 def booking_row(
-    number: int, offering: Offering, unit_id: int, start: dt.date, end: dt.date, status: str
+    number: int, offering: CatalogOffering, unit_id: int, start: dt.date, end: dt.date, status: str
 ) -> dict[str, Any]:
     blocked = blocked_range(offering, start, end)
     return {
@@ -208,15 +210,7 @@ def booking_row(
         "blocked_start": blocked.start,
         "blocked_end": blocked.end,
         "status": status,
-        "organization": "Syndicat des cols bleus",
-        "contact_name": "Ana Pérez",
-        "email": "ana@example.org",
-        "phone": "514-383-2266",
-        "venue": "Salle des métallos",
-        "address": "1601 av. De Lorimier",
-        "city": "Montréal",
-        "audience": 80,
-        "language": "fr",
+        **A_UNION,
         "notes": "",
         "manage_token_hash": hashlib.sha256(f"bench-{number}".encode()).hexdigest(),
         "created_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
@@ -230,19 +224,8 @@ def timed_calls(session: Session, filled: Filled, today: dt.date) -> dict[str, C
     month = before_gap.replace(day=1)
     month_end = (month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
     in_gap = filled.middle + dt.timedelta(days=7)
-    gap_request = BookingRequest(
-        offering="formation-bd-textile",
-        start=in_gap,
-        end=in_gap,
-        organization="Syndicat des cols bleus",
-        contact_name="Ana Pérez",
-        email="ana@example.org",
-        phone="514-383-2266",
-        venue="Salle des métallos",
-        address="1601 av. De Lorimier",
-        city="Montréal",
-        audience=80,
-        language="fr",
+    gap_request = BookingRequest.model_validate(
+        booking_fields("formation-bd-textile", in_gap, in_gap)
     )
     now = dt.datetime.now(dt.UTC)
 

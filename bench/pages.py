@@ -42,6 +42,8 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 
+from sample_union import booking_fields  # noqa: E402
+
 from booking.models import Offering, OfferingKind, Unit  # noqa: E402
 from booking.schema import BookingRequest  # noqa: E402
 from booking.service import change_status, hold_dates  # noqa: E402
@@ -59,17 +61,6 @@ BOOKING_SLOTS = itertools.count()  # (day, team) slots of the bench offering, ne
 WITHDRAWN = (BookingStatus.CANCELLED, BookingStatus.DECLINED)
 LOAD_OFFERING = "bench-atelier"  # many one-day units, so booking clients never collide
 LOAD_UNITS = 8
-A_UNION = dict(
-    organization="Syndicat des cols bleus",
-    contact_name="Ana Pérez",
-    email="ana@example.org",
-    phone="514-383-2266",
-    venue="Salle des métallos",
-    address="1601 av. De Lorimier",
-    city="Montréal",
-    audience=80,
-    language="fr",
-)
 
 
 @dataclass(frozen=True)
@@ -227,14 +218,6 @@ def say_what_was_made(session: Any, made: int) -> None:
         session.execute(text("ANALYZE"))
         session.commit()
     print(f"history: {made} bookings made through the rules", flush=True)
-
-
-def booking_fields(slug: str, start: dt.date, end: dt.date) -> dict[str, Any]:
-    fields: dict[str, Any] = dict(offering=slug, start=start, end=end, **A_UNION)
-    if slug.startswith("expo"):
-        setting = "outdoor" if slug == "expo-exterieure" else "indoor"
-        fields.update(wall_metres=25, venue_setting=setting, secure_storage=True)
-    return fields
 
 
 def free_port() -> int:
