@@ -119,8 +119,8 @@ def active_offerings(session: Session) -> list[CatalogOffering]:
 
 
 def offering_by_slug(session: Session, slug: str) -> CatalogOffering:
-    """An unknown slug is looked for afresh once (an offering added a moment ago)."""
-    found = _current(session).by_slug.get(slug) or _read(session).by_slug.get(slug)
+    """The snapshot is current (an offering added a moment ago raised the version)."""
+    found = _current(session).by_slug.get(slug)
     if found is None:
         raise UnknownOffering(slug)
     return found

@@ -38,7 +38,8 @@ def cached_page(db_session: Session, draw: Callable[[], object]) -> Response:
     key = (
         calendar_version(db_session),
         today_local(),
-        request.full_path,
+        request.path,
+        request.query_string,  # as sent: bytes that are not UTF-8 are a key like any other
         current_language(),
         request.headers.get("HX-Request"),
         request.headers.get("HX-Target"),

@@ -4,6 +4,8 @@ commands: the rules, the messages, the commit, one attempt to send."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -11,7 +13,9 @@ from sqlalchemy.orm import Session
 from booking import notify, service
 from booking.models import Booking
 from booking.schema import BookingRequest
-from core.outbox import MailSettings
+from core.outbox import Composed, MailSettings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -33,8 +37,13 @@ def submit_request(
     service.hold_dates raises; nothing is kept then."""
     held = service.hold_dates(session, request, today, now)
     session.commit()
-    messages = notify.booking_requested(mail, held.booking, held.manage_token, now)
-    notify.deliver(session, mail, notify.queue(session, mail, messages, now), now)
+    _send_after_commit(
+        session,
+        mail,
+        held.booking,
+        now,
+        lambda: notify.booking_requested(mail, held.booking, held.manage_token, now),
+    )
     link = notify.manage_url(mail.public_url, held.manage_token)
     return Submitted(held.booking, held.manage_token, link)
 
@@ -44,8 +53,7 @@ def withdraw_request(session: Session, mail: MailSettings, token: str, now: dt.d
     service.cancel_booking raises; nothing is kept then."""
     booking = service.cancel_booking(session, token, now)
     session.commit()
-    messages = notify.booking_cancelled(mail, booking)
-    notify.deliver(session, mail, notify.queue(session, mail, messages, now), now)
+    _send_after_commit(session, mail, booking, now, lambda: notify.booking_cancelled(mail, booking))
     return booking
 
 
@@ -55,6 +63,29 @@ def send_new_link(
     """Give a union a new private link by email (the old one stops working)."""
     renewed = service.renew_manage_token(session, reference)
     session.commit()
-    messages = notify.link_renewed(mail, renewed.booking, renewed.manage_token, now)
-    notify.deliver(session, mail, notify.queue(session, mail, messages, now), now)
+    _send_after_commit(
+        session,
+        mail,
+        renewed.booking,
+        now,
+        lambda: notify.link_renewed(mail, renewed.booking, renewed.manage_token, now),
+    )
     return renewed.booking
+
+
+def _send_after_commit(
+    session: Session,
+    mail: MailSettings,
+    booking: Booking,
+    now: dt.datetime,
+    write: Callable[[], list[Composed]],
+) -> None:
+    """Write, queue and try to send a change's messages once the change is committed
+    (outside its lock). The change stands whatever happens here: a failure is logged with
+    the reference, never answered as "nothing was changed"."""
+    try:
+        messages = write()
+        notify.deliver(session, mail, notify.queue(session, mail, messages, now), now)
+    except Exception:  # noqa: BLE001 - the union's change is kept and must be answered
+        session.rollback()
+        log.exception("messages of %s were not queued", booking.reference)

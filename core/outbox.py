@@ -84,13 +84,15 @@ def compose(
     message["To"] = recipient
     message["Subject"] = subject
     message["Message-ID"] = make_msgid(domain="ambulante")
-    message.set_content(body)
+    # Quoted-printable: the message is 7-bit ASCII as stored, so every SMTP server takes
+    # it as it is (an 8-bit body would need the server's 8BITMIME, and fails on send).
+    message.set_content(body, cte="quoted-printable")
     for filename, mime_type, content in attachments:
         maintype, subtype = mime_type.split("/", 1)
         message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
-    # Written as bytes (its text parts are UTF-8, its attachments base64): the text
-    # generator copies the whole message over again to do the same, four times slower.
-    raw = message.as_bytes().decode("utf-8")
+    # Written as bytes (all 7-bit by now): the text generator copies the whole message
+    # over again to write the same, four times slower.
+    raw = message.as_bytes().decode("ascii")
     _check_parses_back(raw, message.is_multipart(), recipient, subject)
     return Composed(recipient, subject, raw)
 
@@ -229,7 +231,7 @@ def deliver_pending(
         row.attempts += 1
         try:
             _send(smtp, row)
-        except (OSError, smtplib.SMTPException) as error:
+        except (OSError, smtplib.SMTPException, UnicodeError) as error:
             row.last_error = f"{type(error).__name__}: {error}"[:2000]
             if _is_refusal(error):
                 row.attempts = MAX_ATTEMPTS
@@ -281,6 +283,8 @@ def _backoff(attempts: int) -> dt.timedelta:
 
 
 def _is_refusal(error: Exception) -> bool:
+    if isinstance(error, UnicodeError):  # a message no server can take as it is
+        return True
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return True
     return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500

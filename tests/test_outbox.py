@@ -9,11 +9,14 @@ import time
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
+from booking import notify
+from booking.models import Booking
 from core.database import session_for
 from core.models import OutboxMessage
 from core.outbox import MailSettings, UnsafeMessage, compose, deliver_pending, queue
-from tests.factories import days_from_today, form_data, post_form
+from tests.factories import api_body, days_from_today, form_data, post_form
 from tests.servers import free_port
 
 
@@ -178,3 +181,31 @@ def test_a_message_that_gave_up_loses_its_body_after_the_retention(app, session,
 def test_a_header_that_would_not_come_back_as_written_is_refused(subject):
     with pytest.raises(UnsafeMessage):
         compose(sender="a@example.org", recipient="b@example.org", subject=subject, body="x")
+
+
+def test_a_trainings_short_accented_messages_reach_the_server(app, client, smtp_port):
+    # Short lines with accents ("—", "→", "é") once went out as 8-bit text, which the
+    # sender could not encode: the request answered 500 and the notice stayed stuck.
+    controller, inbox = start_smtp(smtp_port)
+    start = days_from_today(60)
+    try:
+        body = api_body("formation-bd-textile", start=start, end=start, organization="CSN")
+        assert client.post("/api/v1/bookings", json=body).status_code == 201
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 2
+    staff = next(m for m in inbox.messages if m["To"] == app.config["STAFF_EMAIL"])
+    assert "Équipe de formation" in staff.get_payload(decode=True).decode()
+    assert all(row.sent_at for row in stored_messages(app))
+
+
+def test_a_message_that_cannot_be_queued_never_hides_the_hold(client, session, monkeypatch, caplog):
+    def locked(*_args, **_kwargs):
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(notify, "queue", locked)
+    response = client.post("/api/v1/bookings", json=api_body())
+    assert response.status_code == 201  # the dates are held: the union is told so
+    reference = response.get_json()["reference"]
+    assert session.scalar(select(Booking.reference)) == reference
+    assert f"messages of {reference} were not queued" in caplog.text

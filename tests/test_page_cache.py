@@ -91,3 +91,20 @@ def test_the_hold_releases_the_write_lock_before_its_messages_are_written(app, c
     monkeypatch.setattr(notify, "booking_requested", while_writing_messages)
     assert client.post("/api/v1/bookings", json=api_body()).status_code == 201
     assert lock_was_free == [True]
+
+
+def test_every_table_the_pages_show_raises_the_version(session):
+    """A migration that rebuilds one of these tables on SQLite drops its triggers: this
+    test says so before a stale page does."""
+    names = session.scalars(
+        text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%bump%'")
+    ).all()
+    assert set(names) == {
+        f"{table}_bump_calendar_version_{event}"
+        for table in ("offerings", "units", "bookings", "blackouts")
+        for event in ("insert", "update", "delete")
+    }
+
+
+def test_a_query_string_that_is_not_utf8_is_not_an_error(client):
+    assert client.get("/api/v1/offerings?x=%ff").status_code == 200

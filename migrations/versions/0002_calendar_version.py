@@ -35,10 +35,11 @@ def upgrade() -> None:
         )
         for table in WATCHED:
             op.execute(
-                f"CREATE TRIGGER {table}_bump_calendar_version AFTER INSERT OR UPDATE OR DELETE "
+                f"CREATE TRIGGER {table}_bump_calendar_version "
+                "AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
                 f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION bump_calendar_version()"
             )
-    else:  # SQLite: row triggers only
+    else:  # SQLite: row triggers only (and DELETE without WHERE fires them too)
         for table in WATCHED:
             for event in EVENTS:
                 op.execute(
