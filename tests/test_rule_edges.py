@@ -11,21 +11,33 @@ import datetime as dt
 import sqlite3
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from booking.availability import Window, day_states, latest_start, next_windows
+from booking import availability
+from booking.availability import (
+    DayReason,
+    Window,
+    day_states,
+    earliest_start,
+    latest_start,
+    next_windows,
+)
 from booking.catalog import active_offerings, offering_by_slug
-from booking.errors import DatesTaken, UnknownOffering
-from booking.models import Blackout, Booking, Offering
+from booking.errors import BookingNotFound, DatesTaken, StatusChangeRefused, UnknownOffering
+from booking.models import MAX_BUFFER_DAYS, MAX_LENGTH_DAYS, Blackout, Booking, Offering
 from booking.service import (
     _lost_a_race,
+    booking_by_token,
     cancel_booking,
+    change_status,
     check_dates,
     date_errors,
     hold_dates,
+    renew_manage_token,
     venue_errors,
 )
+from booking.status import BookingStatus
 from tests.factories import days_from_today, hold, request_for
 
 D = dt.timedelta
@@ -196,3 +208,83 @@ def test_a_blackout_just_past_the_limit_is_never_suggested_over(
     with pytest.raises(DatesTaken) as taken:
         hold(session, offering="expo-exterieure", start=closes, end=closes + D(6))
     assert Window(closes, closes + D(6)) not in taken.value.next_available
+
+
+def test_private_links_carry_32_random_bytes(session):
+    held = hold(session)
+    renewed = renew_manage_token(session, held.booking.reference)
+    assert len(held.manage_token) == len(renewed.manage_token) == 43  # 256 bits, base64
+
+
+def test_a_link_too_short_or_too_long_is_refused_without_asking_the_database(session):
+    asked: list[object] = []
+    event.listen(session, "do_orm_execute", asked.append)
+    for token in ("", "x" * 200, "x" * 201):
+        with pytest.raises(BookingNotFound):
+            booking_by_token(session, token)
+    assert len(asked) == 1  # the 200-character one only
+
+
+def test_a_refused_change_of_status_says_from_what_to_what(session):
+    booking = hold(session).booking
+    change_status(booking, BookingStatus.CANCELLED, dt.datetime.now(dt.UTC))
+    with pytest.raises(StatusChangeRefused) as refused:
+        change_status(booking, BookingStatus.CONFIRMED, dt.datetime.now(dt.UTC))
+    assert (refused.value.current, refused.value.wanted) == ("cancelled", "confirmed")
+
+
+def test_the_api_answers_up_to_the_end_of_the_longest_last_booking(client, today):
+    last = latest_start(today) + D(days=MAX_LENGTH_DAYS + MAX_BUFFER_DAYS)
+    url = "/api/v1/availability?offering=expo-interieure&start={0}&end={0}"
+    assert client.get(url.format(last.isoformat())).status_code == 200
+    assert client.get(url.format((last + D(1)).isoformat())).status_code == 422
+
+
+def test_a_day_between_two_blackouts_fits_a_one_day_training_not_a_two_day_one(session, today):
+    training = offering_by_slug(session, "formation-bd-textile")  # no buffers, one day
+    day = days_from_today(60)
+    for blocked in (day - D(1), day + D(1)):
+        session.add(
+            Blackout(offering_id=training.id, start_date=blocked, end_date=blocked, reason="x")
+        )
+    session.commit()
+    [fits] = day_states(session, training, day, day, today)
+    [short] = day_states(session, dataclasses.replace(training, min_days=2), day, day, today)
+    assert (fits.bookable, fits.reason) == (True, DayReason.FREE)
+    assert (short.bookable, short.reason) == (False, DayReason.GAP_TOO_SHORT)
+
+
+def test_the_calendar_says_too_soon_today_and_too_far_past_the_limit(session, today):
+    training = offering_by_slug(session, "formation-bd-textile")  # 14 days' lead
+    after = latest_start(today) + D(1)
+    [first] = day_states(session, training, today, today, today)
+    [beyond] = day_states(session, training, after, after, today)
+    assert (first.reason, first.bookable) == (DayReason.TOO_SOON, False)
+    assert (beyond.reason, beyond.bookable) == (DayReason.TOO_FAR, False)
+    no_lead = dataclasses.replace(training, lead_days=0)
+    assert day_states(session, no_lead, today, today, today)[0].bookable
+
+
+def test_windows_are_found_past_two_fully_blocked_months(session, today):
+    training = offering_by_slug(session, "formation-bd-textile")
+    opens = earliest_start(training, today)
+    session.add(
+        Blackout(offering_id=training.id, start_date=opens, end_date=opens + D(100), reason="x")
+    )
+    session.commit()
+    free = [opens + D(101 + n) for n in range(3)]
+    assert next_windows(session, training, 1, opens, today) == [Window(d, d) for d in free]
+
+
+def test_free_windows_soon_are_found_in_one_short_read(session, today, monkeypatch):
+    training = offering_by_slug(session, "formation-bd-textile")
+    reads: list[tuple[object, ...]] = []
+    real = availability.blocks_by_unit
+
+    def counted(*args):  # type: ignore[no-untyped-def]
+        reads.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(availability, "blocks_by_unit", counted)
+    assert len(next_windows(session, training, 1, earliest_start(training, today), today)) == 3
+    assert len(reads) == 1
