@@ -18,10 +18,16 @@ log = logging.getLogger(__name__)
 def prepare(data_dir: Path) -> None:
     """Made, or kept, readable by the app's user alone."""
     data_dir.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    keep_private(data_dir, PRIVATE_DIR_MODE)
+
+
+def keep_private(path: Path, mode: int) -> None:
+    """Give an existing file or folder the app's private mode; one that someone else owns
+    keeps the mode its owner chose (logged)."""
     try:
-        data_dir.chmod(PRIVATE_DIR_MODE)
-    except PermissionError:  # a folder someone else owns: their choice of mode stands
-        log.warning("could not make %s private to the app's user", data_dir)
+        path.chmod(mode)
+    except PermissionError:
+        log.warning("could not make %s private to the app's user", path)
 
 
 def secret_key(data_dir: Path) -> str:

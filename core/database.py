@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from core.data_dir import PRIVATE_FILE_MODE
+from core.data_dir import PRIVATE_FILE_MODE, keep_private
 
 WRITE = "ambulante_write"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-
-log = logging.getLogger(__name__)
 
 
 class Base(DeclarativeBase):
@@ -85,11 +83,9 @@ def _keep_sqlite_file_private(engine: Engine) -> None:
     path = engine.url.database
     if engine.dialect.name != "sqlite" or not path or path == ":memory:":
         return
-    try:
+    if not os.path.exists(path):  # made private before SQLite creates it with its own mode
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE))
-        os.chmod(path, PRIVATE_FILE_MODE)
-    except PermissionError:  # a file someone else owns: their choice of mode stands
-        log.warning("could not make %s private to the app's user", path)
+    keep_private(Path(path), PRIVATE_FILE_MODE)
 
 
 def init_app(app: Flask) -> None:

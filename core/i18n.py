@@ -8,6 +8,8 @@ from flask import Blueprint, Flask, redirect, request
 from flask_babel import Babel, get_locale
 from werkzeug.wrappers import Response
 
+from core.header_text import breaks_a_header_line
+
 LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
 COOKIE = "lang"
@@ -36,7 +38,7 @@ def localized(thing: object, field: str) -> str:
 def local_path(target: str | None) -> str:
     """Only a path on this site may be returned to, never another host, and never a value
     that would break the Location header (a line break, any control character)."""
-    if not target or any(ord(character) < 32 or ord(character) == 127 for character in target):
+    if not target or breaks_a_header_line(target):
         return "/"
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

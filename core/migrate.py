@@ -55,12 +55,16 @@ def new_revision(message: str) -> None:
 def prepare_database(app: Flask) -> None:
     """At start: migrate unless AMBULANTE_AUTO_MIGRATE=0, then seed the demo content when
     asked and the schema is current (otherwise `db upgrade` seeds it)."""
-    engine = engine_of(app)
     if app.config["AUTO_MIGRATE"]:
-        upgrade_to_latest(engine)
-    elif not is_up_to_date(engine):
+        upgrade_and_seed(app)
+    elif not is_up_to_date(engine_of(app)):
         log.warning("the database is not at the latest schema: run `flask --app run db upgrade`")
-        return
+    elif app.config["SEED_DEMO"]:
+        seed_demo_content(app)
+
+
+def upgrade_and_seed(app: Flask) -> None:
+    upgrade_to_latest(engine_of(app))
     if app.config["SEED_DEMO"]:
         seed_demo_content(app)
 
@@ -71,9 +75,7 @@ def register_commands(app: Flask) -> None:
     @group.command("upgrade")
     def upgrade() -> None:
         """Bring the database to the latest schema (and seed the demo content if asked)."""
-        upgrade_to_latest(engine_of(app))
-        if app.config["SEED_DEMO"]:
-            seed_demo_content(app)
+        upgrade_and_seed(app)
         click.echo("The database is at the latest schema.")
 
     @group.command("revision")

@@ -27,8 +27,10 @@ import click
 from sqlalchemy import and_, event, or_, select, update
 from sqlalchemy.orm import Session
 
+from core.clock import now_utc
 from core.data_dir import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE
 from core.database import session_for
+from core.header_text import breaks_a_header_line
 from core.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -48,9 +50,7 @@ class UnsafeMessage(ValueError):
 
 
 def _check_header_value(value: str) -> None:
-    if "=?" in value or any(
-        ord(character) < 32 or character in "\x7f\u2028\u2029\x85" for character in value
-    ):
+    if "=?" in value or breaks_a_header_line(value):  # "=?": an encoded word
         raise UnsafeMessage(f"refused header value {value!r}")
 
 
@@ -323,7 +323,7 @@ def register_command(app: Any) -> None:
     def send_outbox() -> None:
         """Send what is due in the outbox (run it from cron every few minutes)."""
         mail = MailSettings.from_config(app.config)
-        now = dt.datetime.now(dt.UTC)
+        now = now_utc()
         with session_for(app) as session:
             sent = deliver_pending(session, mail, now)
             erased = erase_given_up(session, mail.data_dir, now)
