@@ -16,7 +16,7 @@ from wtforms import Field, RadioField, SelectChoice, SelectField, StringField, T
 from booking import schema
 from core.i18n import LANGUAGES
 
-WIDGET_TYPES = {"email": "email", "tel": "tel", "date": "date", "number": "number"}
+HTML_INPUT_TYPES = ("email", "tel", "date", "number")  # widgets that are <input type=…>
 
 
 @dataclass(frozen=True)
@@ -50,12 +50,12 @@ class RequestForm(FlaskForm):
         """The request the union typed, or None with each field's error attached to it.
         Only the fields the page showed are read: a training is asked no venue question."""
         values: dict[str, Any] = {"offering": offering}
-        for name, (_field, spec) in schema.form_fields(self.schema).items():
-            if spec.exhibition_only and not exhibition:
-                continue
+        for name in schema.form_fields(self.schema):
             value = self[name].data
             if isinstance(value, str) and value.strip():
                 values[name] = value
+        if not exhibition:
+            values = schema.without_exhibition_answers(self.schema, values)
         try:
             return self.schema.model_validate(values)
         except ValidationError as error:
@@ -87,7 +87,7 @@ def _input(spec: schema.Input) -> Field:
             for value, label in spec.choices
         ]
         return kind(spec.label, choices=choices, validate_choice=False)
-    render_kw = {"type": WIDGET_TYPES[spec.widget]} if spec.widget in WIDGET_TYPES else {}
+    render_kw = {"type": spec.widget} if spec.widget in HTML_INPUT_TYPES else {}
     if spec.autocomplete:
         render_kw["autocomplete"] = spec.autocomplete
     return StringField(spec.label, render_kw=render_kw, filters=[_strip])
