@@ -1,14 +1,28 @@
-"""Booking: offerings, availability, a union's request and private page, and the JSON API."""
+"""Booking: offerings, availability, a union's request and private page, the JSON API, and
+the staff's booking desk."""
 
 from __future__ import annotations
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from booking import api, commands, demo, routes
+from booking import (
+    api,
+    commands,
+    decisions,
+    demo,
+    desk,
+    feeds,
+    itinerary,
+    offering_settings,
+    reminders,
+    routes,
+    timeline,
+)
 from core.demo import add_demo_content
-from core.frame import add_navigation
+from core.frame import add_navigation, add_staff_navigation
 from core.settings import declare
+from core.staff.audit import add_action_labels
 from core.web import csrf, limit_request_body
 
 # A request form or a JSON request is a few kilobytes; nothing here takes files.
@@ -25,4 +39,10 @@ def init_app(app: Flask) -> None:
         limit_request_body(app, blueprint.name, BODY_LIMIT)
     app.cli.add_command(commands.group)
     add_navigation(app, "booking.index", _l("Book"))
+    app.register_blueprint(desk.blueprint)
+    add_staff_navigation(app, "desk.dashboard_page", _l("Dashboard"))
+    add_action_labels(app, decisions.ACTION_LABELS)
+    # The desk's other pages, in the staff navigation's order.
+    for part in (timeline, itinerary, feeds, offering_settings, reminders):
+        part.init_app(app)
     add_demo_content(app, demo.seed_demo_offerings)

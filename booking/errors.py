@@ -48,3 +48,12 @@ class StatusChangeRefused(BookingError):
 
 class TryAgain(BookingError):
     """Every attempt lost a race to other requests at that very moment; nothing was held."""
+
+
+class CalendarConflict(BookingError):
+    """A staff change would overlap what already holds those days: `holder` names it (a
+    booking's reference, or a blackout's reason and dates)."""
+
+    def __init__(self, holder: str) -> None:
+        super().__init__(holder)
+        self.holder = holder

@@ -83,6 +83,8 @@ class Offering(Base):
     min_days: Mapped[int] = mapped_column(Integer, default=1)
     max_days: Mapped[int] = mapped_column(Integer, default=1)
     lead_days: Mapped[int] = mapped_column(Integer, default=0)
+    # `send-reminders` writes to the union and the staff this many days before the start.
+    reminder_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(default=True)
 
@@ -157,6 +159,10 @@ class Booking(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     decision_message: Mapped[str | None] = mapped_column(Text)
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Raised on every change a calendar shows (dates, unit, status): iCalendar's SEQUENCE,
+    # so subscribed calendars update the event instead of adding a second one.
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reminder_sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     offering: Mapped[Offering] = relationship()
     unit: Mapped[Unit] = relationship()
@@ -194,3 +200,48 @@ class CalendarVersion(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger)
+
+
+class BookingNote(Base):
+    """A staff member's internal note on a booking; the union never sees it."""
+
+    __tablename__ = "booking_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), index=True)
+    author: Mapped[str] = mapped_column(String(254))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class WaitlistEntry(Base):
+    """A union asked to be told when dates of an offering free up (an email, no account)."""
+
+    __tablename__ = "waitlist_entries"
+    __table_args__ = (
+        CheckConstraint("end_date >= start_date", name="waitlist_dates"),
+        Index("ix_waitlist_waiting", "offering_id", "start_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offering_id: Mapped[int] = mapped_column(ForeignKey("offerings.id"))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    email: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(2))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # of the emailed link
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    notified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    offering: Mapped[Offering] = relationship()
+
+
+class CalendarFeedSecret(Base):
+    """The secret in the calendar subscription addresses; an admin rotates it."""
+
+    __tablename__ = "calendar_feed_secret"
+    __table_args__ = (CheckConstraint("id = 1", name="calendar_feed_secret_one_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))
+    rotated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from booking.ics import booking_calendar
 from booking.models import Booking
+from booking.status import BookingStatus
 from core import outbox
 from core.database import begin_write
 from core.i18n import localized
@@ -80,29 +81,69 @@ def booking_cancelled(mail: MailSettings, booking: Booking) -> list[Composed]:
     ]
 
 
+def status_changed(mail: MailSettings, booking: Booking, now: dt.datetime) -> list[Composed]:
+    """The union hears of a staff decision in its language; a confirmed booking's message
+    carries the updated calendar file."""
+    subject, template = UNION_NOTICES[booking.status]
+    return [
+        _to_union(
+            mail,
+            booking,
+            None,
+            now,
+            subject(booking.reference),
+            template,
+            with_calendar=booking.status == BookingStatus.CONFIRMED,
+        )
+    ]
+
+
+def dates_moved(mail: MailSettings, booking: Booking, now: dt.datetime) -> list[Composed]:
+    """New dates or another unit: the union gets the updated calendar file."""
+    subject = _l("New dates for your booking %(reference)s", reference=booking.reference)
+    return [_to_union(mail, booking, None, now, subject, "booking/email/moved.txt")]
+
+
+UNION_NOTICES = {
+    BookingStatus.CONFIRMED: (
+        lambda reference: _l("Your booking %(reference)s is confirmed", reference=reference),
+        "booking/email/confirmed.txt",
+    ),
+    BookingStatus.DECLINED: (
+        lambda reference: _l("Your request %(reference)s was declined", reference=reference),
+        "booking/email/declined.txt",
+    ),
+    BookingStatus.CANCELLED: (
+        lambda reference: _l("Your booking %(reference)s is cancelled", reference=reference),
+        "booking/email/cancelled_by_staff.txt",
+    ),
+}
+
+
 def _to_union(
     mail: MailSettings,
     booking: Booking,
-    token: str,
+    token: str
+    | None,  # None: a staff message, sent without the private link (only its hash is kept)
     now: dt.datetime,
     subject: LazyString,  # translated once the union's language is set
     template: str,
+    with_calendar: bool = True,
 ) -> Composed:
-    link = manage_url(mail.public_url, token)
+    link = manage_url(mail.public_url, token) if token else None
     with force_locale(booking.language):
         title = localized(booking.offering, "title")
+        calendar = (
+            f"{booking.reference}.ics",
+            "text/calendar",
+            booking_calendar(booking, title, link, now),
+        )
         return outbox.compose(
             sender=mail.sender,
             recipient=booking.email,
             subject=str(subject),
             body=render_template(template, booking=booking, title=title, manage_url=link),
-            attachments=[
-                (
-                    f"{booking.reference}.ics",
-                    "text/calendar",
-                    booking_calendar(booking, title, link, now),
-                )
-            ],
+            attachments=[calendar] if with_calendar else [],
         )
 
 

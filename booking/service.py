@@ -143,7 +143,7 @@ def hold_dates(
     for _attempt in range(len(offering.units) + TRANSIENT_RETRIES):
         try:
             begin_write(session)
-            _wait_for_other_holds(session, offering)
+            lock_offering_calendar(session, offering.id)
             unit_id = free_unit_id(session, offering, request.start, request.end)
             if unit_id is None:
                 session.rollback()
@@ -166,11 +166,13 @@ def hold_dates(
     raise TryAgain()
 
 
-def _wait_for_other_holds(session: Session, offering: CatalogOffering) -> None:
-    """Holds of one offering queue on its row (PostgreSQL; SQLite's write lock already
-    serializes them). Without it, two inserts checking the exclusion constraint against
-    each other deadlock, and PostgreSQL aborts one of them."""
-    session.execute(select(Offering.id).where(Offering.id == offering.id).with_for_update())
+def lock_offering_calendar(session: Session, offering_id: int) -> None:
+    """Every change to an offering's calendar (a hold, a staff move, a blackout) queues on
+    the offering's row (PostgreSQL; SQLite's write lock already serializes them), so what
+    one reads as free is still free when it writes: a blackout, which no constraint covers,
+    can never land under a hold taken at the same moment, nor a hold on a blackout. Without
+    it, two inserts checking the exclusion constraint against each other also deadlock."""
+    session.execute(select(Offering.id).where(Offering.id == offering_id).with_for_update())
 
 
 def _new_booking(

@@ -37,7 +37,7 @@ def submit_request(
     service.hold_dates raises; nothing is kept then."""
     held = service.hold_dates(session, request, today, now)
     session.commit()
-    _send_after_commit(
+    send_after_commit(
         session,
         mail,
         held.booking,
@@ -53,7 +53,7 @@ def withdraw_request(session: Session, mail: MailSettings, token: str, now: dt.d
     service.cancel_booking raises; nothing is kept then."""
     booking = service.cancel_booking(session, token, now)
     session.commit()
-    _send_after_commit(session, mail, booking, now, lambda: notify.booking_cancelled(mail, booking))
+    send_after_commit(session, mail, booking, now, lambda: notify.booking_cancelled(mail, booking))
     return booking
 
 
@@ -63,7 +63,7 @@ def send_new_link(
     """Give a union a new private link by email (the old one stops working)."""
     renewed = service.renew_manage_token(session, reference)
     session.commit()
-    _send_after_commit(
+    send_after_commit(
         session,
         mail,
         renewed.booking,
@@ -73,7 +73,7 @@ def send_new_link(
     return renewed.booking
 
 
-def _send_after_commit(
+def send_after_commit(
     session: Session,
     mail: MailSettings,
     booking: Booking,

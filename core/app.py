@@ -11,7 +11,20 @@ from urllib.parse import urlsplit
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from core import data_dir, database, frame, health, i18n, limits, migrate, outbox, settings, web
+from core import (
+    backup,
+    data_dir,
+    database,
+    frame,
+    health,
+    i18n,
+    limits,
+    migrate,
+    outbox,
+    settings,
+    staff,
+    web,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Where `python run.py` serves by default: the links of a laptop's demo point there.
@@ -55,12 +68,15 @@ def build_app(features: Iterable[Feature], config: dict[str, Any] | None = None)
     web.init_app(app)
     limits.init_app(app)
     frame.init_app(app)
+    staff.init_app(app)
     app.register_blueprint(health.blueprint)
     outbox.register_command(app)
     migrate.register_commands(app)
+    backup.register_commands(app)
 
     for feature in features:
         feature.init_app(app)
+    staff.add_log_to_navigation(app)
     web.refuse_views_mixing_reads_and_writes(app)
 
     migrate.prepare_database(app)

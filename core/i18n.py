@@ -38,7 +38,8 @@ def localized(thing: object, field: str) -> str:
 def local_path(target: str | None) -> str:
     """Only a path on this site may be returned to, never another host, and never a value
     that would break the Location header (a line break, any control character)."""
-    if not target or breaks_a_header_line(target):
+    # Browsers read a backslash as a slash: "/\\host" would leave the site.
+    if not target or breaks_a_header_line(target) or "\\" in target:
         return "/"
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

@@ -29,6 +29,7 @@ BODY_LIMITS = "ambulante_body_limits"
 csrf = CSRFProtect()
 ERROR_MESSAGES = {
     400: _l("The request could not be understood. Please check what you sent and try again."),
+    403: _l("This page is for the centre's administrators."),
     404: _l("This page does not exist, or the link is no longer valid."),
     405: _l("This address does not accept that kind of request."),
     413: _l("What you sent is too large."),

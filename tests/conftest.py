@@ -17,8 +17,9 @@ from hypothesis import settings
 
 from core.clock import today_local
 from core.database import engine_of, session_for
+from core.staff.models import Role
 from run import create_app
-from tests.factories import clear_ambulante_environment
+from tests.factories import clear_ambulante_environment, sign_in, staff_account
 
 TEST_DATABASE_URL = os.environ.get("AMBULANTE_TEST_DATABASE_URL")
 DATABASE_FILE = "ambulante.sqlite3"  # what the app makes in its data dir by default
@@ -140,3 +141,19 @@ def postgres_url() -> str:
     finally:
         engine.dispose()
     return TEST_DATABASE_URL
+
+
+@pytest.fixture
+def staff_client(app: Flask, session: Any) -> FlaskClient:
+    """A client signed in as a staff member (not an administrator)."""
+    client = app.test_client()
+    sign_in(client, staff_account(session).email)
+    return client
+
+
+@pytest.fixture
+def admin_client(app: Flask, session: Any) -> FlaskClient:
+    """A client signed in as an administrator."""
+    client = app.test_client()
+    sign_in(client, staff_account(session, "admin@centre.example", Role.ADMIN).email)
+    return client

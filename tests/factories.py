@@ -4,16 +4,20 @@ and a clean environment for an app of the test's own."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
 
 from booking.schema import BookingRequest
 from booking.service import HeldBooking, hold_dates
 from core.clock import now_utc, today_local
+from core.staff.accounts import hash_password
+from core.staff.models import Role, StaffUser
 
 
 def days_from_today(days: int) -> dt.date:
@@ -108,3 +112,35 @@ def csrf_token(client: FlaskClient, url: str) -> str:
 
 def post_form(client: FlaskClient, url: str, data: dict[str, str], **kwargs: Any):
     return client.post(url, data={**data, "csrf_token": csrf_token(client, url)}, **kwargs)
+
+
+STAFF_PASSWORD = "solidarité-en-tournée"
+
+
+@functools.cache
+def _staff_password_hash() -> str:
+    return hash_password(STAFF_PASSWORD)  # argon2 is slow by design: hashed once per run
+
+
+def staff_account(
+    session: Session, email: str = "marie@centre.example", role: Role = Role.STAFF
+) -> StaffUser:
+    """A staff account with STAFF_PASSWORD, as `flask --app run staff create` makes one."""
+    user = StaffUser(
+        email=email, password_hash=_staff_password_hash(), role=role.value, created_at=now_utc()
+    )
+    session.add(user)
+    session.commit()
+    return user
+
+
+def sign_in(client: FlaskClient, email: str, password: str = STAFF_PASSWORD, **form: str):
+    """Sign in through the login page, as a person does."""
+    data = {"email": email, "password": password, **form}
+    return post_form(client, "/staff/login", data)
+
+
+def staff_post(client: FlaskClient, url: str, data: dict[str, str] | None = None, **kwargs: Any):
+    """A staff form sent with the session's CSRF token (read off a staff page)."""
+    token = csrf_token(client, "/staff/log")
+    return client.post(url, data={**(data or {}), "csrf_token": token}, **kwargs)
