@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from booking import (
     api,
+    blackout_desk,
     commands,
     decisions,
     demo,
@@ -43,6 +44,6 @@ def init_app(app: Flask) -> None:
     add_staff_navigation(app, "desk.dashboard_page", _l("Dashboard"))
     add_action_labels(app, decisions.ACTION_LABELS)
     # The desk's other pages, in the staff navigation's order.
-    for part in (timeline, itinerary, feeds, offering_settings, reminders):
+    for part in (timeline, blackout_desk, itinerary, feeds, offering_settings, reminders):
         part.init_app(app)
     add_demo_content(app, demo.seed_demo_offerings)

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from booking import dashboard, decisions
 from booking.desk_flow import decide_and_tell, move_and_tell
@@ -83,13 +84,13 @@ def _detail_context(booking: Booking, **forms: object) -> dict[str, object]:
     }
 
 
-def _unit_choices(booking: Booking) -> list[tuple[int, str]]:
+def _unit_choices(booking: Booking) -> list[SelectChoice]:
     units = get_session().scalars(
         select(Unit)
         .where(Unit.offering_id == booking.offering_id, Unit.active)
         .order_by(Unit.position, Unit.id)
     )
-    return [(unit.id, unit.name) for unit in units]
+    return [SelectChoice(unit.id, unit.name) for unit in units]
 
 
 def _detail(booking: Booking, status: int = 200, **forms: object) -> tuple[str, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, TextAreaField
+from wtforms import DateField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from booking.decisions import MESSAGE_MAX_LENGTH, NOTE_MAX_LENGTH
@@ -21,7 +21,7 @@ DECISIONS = (
 class DecisionForm(FlaskForm):
     decision = SelectField(
         _l("Decision"),
-        choices=[(str(status), str(status)) for status in DECISIONS],
+        choices=[SelectChoice(str(status), str(status)) for status in DECISIONS],
         validators=[InputRequired()],
     )
     message = TextAreaField(

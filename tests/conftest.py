@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from core.database import engine_of, session_for
 from core.staff.models import Role
 from run import create_app
 from tests.factories import clear_ambulante_environment, sign_in, staff_account
+from tests.servers import Server, SharedDatabase
 
 TEST_DATABASE_URL = os.environ.get("AMBULANTE_TEST_DATABASE_URL")
 DATABASE_FILE = "ambulante.sqlite3"  # what the app makes in its data dir by default
@@ -157,3 +158,40 @@ def admin_client(app: Flask, session: Any) -> FlaskClient:
     client = app.test_client()
     sign_in(client, staff_account(session, "admin@centre.example", Role.ADMIN).email)
     return client
+
+
+SERVER_THREADS = 40  # enough for every request of a race to be handled at once
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_database(request: pytest.FixtureRequest, tmp_path: Path) -> SharedDatabase:
+    """One database for several app processes: SQLite in a data dir, or the test PostgreSQL."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    if request.param == "sqlite":
+        # The file run.py makes in AMBULANTE_DATA_DIR when no database URL is given.
+        return SharedDatabase(data_dir, f"sqlite:///{data_dir / DATABASE_FILE}", {})
+    url = request.getfixturevalue("postgres_url")
+    return SharedDatabase(data_dir, url, {"AMBULANTE_DATABASE_URL": url})
+
+
+@pytest.fixture
+def start_server(tmp_path: Path) -> Iterator[Callable[[SharedDatabase, str], int]]:
+    """Starts `python run.py` on the shared database and returns its port once /healthz
+    answers; every process started is stopped when the test ends, whatever happened."""
+    running: list[Server] = []
+
+    def start(database: SharedDatabase, name: str) -> int:
+        server = Server(
+            tmp_path / f"server-{name}.log",
+            threads=SERVER_THREADS,
+            AMBULANTE_DATA_DIR=str(database.data_dir),
+            AMBULANTE_BOOKING_RATE_LIMIT="10000/hour",
+            **database.env,
+        )
+        running.append(server)
+        return server.port
+
+    yield start
+    for server in running:
+        server.stop()

@@ -134,10 +134,18 @@ def staff_account(
     return user
 
 
-def sign_in(client: FlaskClient, email: str, password: str = STAFF_PASSWORD, **form: str):
-    """Sign in through the login page, as a person does."""
-    data = {"email": email, "password": password, **form}
-    return post_form(client, "/staff/login", data)
+def sign_in(
+    client: FlaskClient,
+    email: str,
+    password: str = STAFF_PASSWORD,
+    next: str | None = None,
+    **request: Any,
+):
+    """Sign in through the login page, as a person does (`request`: headers, environ_base…)."""
+    data = {"email": email, "password": password}
+    if next is not None:
+        data["next"] = next
+    return post_form(client, "/staff/login", data, **request)
 
 
 def staff_post(client: FlaskClient, url: str, data: dict[str, str] | None = None, **kwargs: Any):

@@ -4,6 +4,7 @@ between processes, what proxies and slow clients do."""
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import subprocess
 import sys
@@ -11,8 +12,10 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import create_engine
 
 from tests.factories import environment_for_server
 
@@ -85,3 +88,22 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=STOP_SECONDS)
+
+
+@dataclasses.dataclass(frozen=True)
+class SharedDatabase:
+    """What several app processes are pointed at, and how a test reads it back."""
+
+    data_dir: Path
+    url: str
+    env: dict[str, str]
+
+
+def read_back(url: str, statement: Any) -> list[tuple[Any, ...]]:
+    """Rows as the database holds them, read on a connection of the test's own."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(statement)]
+    finally:
+        engine.dispose()

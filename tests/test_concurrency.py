@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import http.client
 import json
@@ -25,7 +24,7 @@ from booking.service import OVERLAP_SQLSTATE, OVERLAP_TRIGGER_MESSAGE, hash_toke
 from core.database import make_engine
 from core.migrate import upgrade_to_latest
 from tests.factories import A_UNION, api_body, days_from_today
-from tests.servers import HOST, Server
+from tests.servers import HOST, SharedDatabase, read_back
 
 OFFERING = "expo-interieure"
 CRATES = 2  # the seeded indoor set ships in Caisse A and Caisse B
@@ -39,48 +38,6 @@ OVERLAPPING_HOLDS = text(
     "AND a.blocked_start <= b.blocked_end AND b.blocked_start <= a.blocked_end"
 )
 HELD_REFERENCES = text(f"SELECT reference FROM bookings WHERE {HOLDING}")
-
-
-@dataclasses.dataclass(frozen=True)
-class SharedDatabase:
-    """What both app processes are pointed at, and how the test reads it back."""
-
-    data_dir: Path
-    url: str
-    env: dict[str, str]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def shared_database(request: pytest.FixtureRequest, tmp_path: Path) -> SharedDatabase:
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    if request.param == "sqlite":
-        # The file run.py makes in AMBULANTE_DATA_DIR when no database URL is given.
-        return SharedDatabase(data_dir, f"sqlite:///{data_dir / 'ambulante.sqlite3'}", {})
-    url = request.getfixturevalue("postgres_url")
-    return SharedDatabase(data_dir, url, {"AMBULANTE_DATABASE_URL": url})
-
-
-@pytest.fixture
-def start_server(tmp_path: Path) -> Iterator[Callable[[SharedDatabase, str], int]]:
-    """Starts `python run.py` on the shared database and returns its port once /healthz
-    answers; every process started is stopped when the test ends, whatever happened."""
-    running: list[Server] = []
-
-    def start(database: SharedDatabase, name: str) -> int:
-        server = Server(
-            tmp_path / f"server-{name}.log",
-            threads=UNIONS,
-            AMBULANTE_DATA_DIR=str(database.data_dir),
-            AMBULANTE_BOOKING_RATE_LIMIT="10000/hour",
-            **database.env,
-        )
-        running.append(server)
-        return server.port
-
-    yield start
-    for server in running:
-        server.stop()
 
 
 def _exchange(
@@ -133,15 +90,6 @@ def _race(ports: list[int], bodies: list[dict[str, Any]]) -> list[tuple[int, Any
         return list(pool.map(send, range(len(bodies)), timeout=2 * REQUEST_TIMEOUT_S))
 
 
-def _read_back(url: str, statement: Any) -> list[tuple[Any, ...]]:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            return [tuple(row) for row in connection.execute(statement)]
-    finally:
-        engine.dispose()
-
-
 def test_unions_racing_for_the_same_dates_are_held_only_as_many_as_crates(
     shared_database: SharedDatabase, start_server: Callable[[SharedDatabase, str], int]
 ) -> None:
@@ -171,9 +119,9 @@ def test_unions_racing_for_the_same_dates_are_held_only_as_many_as_crates(
                 f"a refused union is offered dates it was just refused: {window}"
             )
 
-    assert _read_back(shared_database.url, OVERLAPPING_HOLDS) == []
+    assert read_back(shared_database.url, OVERLAPPING_HOLDS) == []
     held_in_database = {
-        reference for (reference,) in _read_back(shared_database.url, HELD_REFERENCES)
+        reference for (reference,) in read_back(shared_database.url, HELD_REFERENCES)
     }
     assert held_in_database == {body["reference"] for body in held}
 

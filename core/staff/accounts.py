@@ -111,6 +111,16 @@ def set_password(session: Session, email: str, password: str) -> StaffUser:
     return user
 
 
+def end_sessions(session: Session, user_id: int) -> None:
+    """Sign out: the session cookie (signed, kept by the browser) stops being accepted, even
+    if a copy of it was taken; the account's other sessions end too."""
+    begin_write(session)
+    user = session.get(StaffUser, user_id)
+    if user is not None:
+        user.session_generation += 1
+    session.commit()
+
+
 def disable_account(session: Session, email: str) -> StaffUser:
     """The account can no longer sign in, and its open sessions end; its history stays."""
     begin_write(session)

@@ -20,7 +20,7 @@ def _read_password() -> str:
     """Asked twice at a terminal; one line read from standard input when piped."""
     if sys.stdin.isatty():
         return click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    return click.get_text_stream("stdin").readline().rstrip("\r\n")
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 def _refuse(error: AccountError) -> None:

@@ -47,8 +47,8 @@ def admin_required(view: View) -> View:
     return view
 
 
-def is_admin_only(endpoint: str | None) -> bool:
-    view = current_app.view_functions.get(endpoint or "")
+def is_admin_only(app: Flask, endpoint: str | None) -> bool:
+    view = app.view_functions.get(endpoint or "")
     return bool(getattr(view, ADMIN_ONLY, False))
 
 
@@ -72,7 +72,7 @@ def _guard_staff_pages() -> Response | None:
         return None
     if not current_user.is_authenticated:
         return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
-    if is_admin_only(request.endpoint) and not current_user.is_admin:
+    if is_admin_only(current_app, request.endpoint) and not current_user.is_admin:
         abort(403)
     return None
 

@@ -16,9 +16,9 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_datetime
+from flask_babel import format_time
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from core.clock import now_utc
@@ -26,6 +26,7 @@ from core.database import get_session
 from core.frame import first_staff_page
 from core.i18n import local_path
 from core.staff import audit
+from core.staff.accounts import end_sessions
 from core.staff.forms import SignInForm
 from core.staff.guards import StaffMember, is_staff_path
 from core.staff.signin import SignInRefused
@@ -89,7 +90,7 @@ def _refused(form: SignInForm, refused: SignInRefused) -> Response:
         return make_response(page, status)
     problem = _(
         "Too many failed sign-ins. Signing in is locked until %(time)s; try again then.",
-        time=format_datetime(refused.until, "short"),
+        time=format_time(refused.until, "short"),
     )
     page, status = _login_page(form, 429, problem=problem)
     response = make_response(page, status)
@@ -100,6 +101,8 @@ def _refused(form: SignInForm, refused: SignInRefused) -> Response:
 
 @blueprint.post("/logout")
 def logout() -> Response:
+    if current_user.is_authenticated:
+        end_sessions(get_session(), current_user.id)
     logout_user()
     session.clear()
     flash(_("You are signed out."))
