@@ -6,6 +6,8 @@ import datetime as dt
 import json
 import os
 import shutil
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -23,7 +25,7 @@ from playwright.sync_api import (
 )
 
 from core.clock import today_local
-from tests.factories import api_body
+from tests.factories import STAFF_PASSWORD, api_body, environment_for_server
 from tests.servers import Server, free_port
 from tests.tls_proxy import TlsProxy, self_signed_certificate
 
@@ -42,6 +44,7 @@ CHROMIUM_ARGS = [
 # Playwright waits at most this long for anything; a live answer takes well under a second.
 TIMEOUT_MS = 5_000
 LOCALES = {"fr": "fr-CA", "en": "en-CA"}
+PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def days_ahead(days: int) -> dt.date:
@@ -50,9 +53,14 @@ def days_ahead(days: int) -> dt.date:
 
 
 @pytest.fixture(scope="session")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The browser tests' server's data dir (its SQLite database, its outbox)."""
+    return tmp_path_factory.mktemp("browser-data")
+
+
+@pytest.fixture(scope="session")
+def base_url(data_dir: Path) -> Iterator[str]:
     """`python run.py` on a fresh SQLite database with the demo offerings."""
-    data_dir = tmp_path_factory.mktemp("browser-data")
     server = Server(
         data_dir / "server.log",
         AMBULANTE_DATA_DIR=str(data_dir),
@@ -83,6 +91,42 @@ def https_base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield public_url
     proxy.stop()
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def staff_email(base_url: str, data_dir: Path) -> str:
+    """An administrator's account, made with the command the README gives."""
+    email = "desk@centre.example"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "run",
+            "staff",
+            "create",
+            email,
+            "--role",
+            "admin",
+        ],
+        input=STAFF_PASSWORD + "\n",
+        text=True,
+        check=True,
+        capture_output=True,
+        cwd=PROJECT_ROOT,
+        env=environment_for_server(AMBULANTE_DATA_DIR=str(data_dir)),
+    )
+    return email
+
+
+def sign_in_as_staff(page: Page, email: str) -> None:
+    """Through the login page, as a person does; lands on the dashboard."""
+    page.goto("/staff/")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(STAFF_PASSWORD)
+    page.locator("form.sign-in button[type=submit]").click()
+    page.wait_for_url("**/staff/")
 
 
 def hold_via_api(
