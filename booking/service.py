@@ -139,11 +139,13 @@ def hold_dates(
     )
     if errors:
         raise InvalidBooking(errors)
-    blocked = blocked_range(offering, request.start, request.end)
     for _attempt in range(len(offering.units) + TRANSIENT_RETRIES):
         try:
             begin_write(session)
             lock_offering_calendar(session, offering.id)
+            # Read again under the lock: a unit retired or buffers changed a moment ago count.
+            offering = offering_by_slug(session, request.offering)
+            blocked = blocked_range(offering, request.start, request.end)
             unit_id = free_unit_id(session, offering, request.start, request.end)
             if unit_id is None:
                 session.rollback()
