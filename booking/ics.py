@@ -1,12 +1,17 @@
-"""A booking as an iCalendar event, for the union's calendar and the acknowledgement email."""
+"""Bookings as iCalendar events: the union's calendar file, and the staff's subscription feeds."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vDuration
 
 from booking.models import Booking
+
+# How often a subscribed calendar should look again (RFC 7986, and Outlook's older name for
+# it); Google Calendar keeps its own pace whatever the feed says.
+FEED_REFRESH = dt.timedelta(hours=1)
 
 ICS_STATUS = {"requested": "TENTATIVE", "confirmed": "CONFIRMED", "completed": "CONFIRMED"}
 
@@ -45,4 +50,17 @@ def booking_calendar(
     calendar.add_component(
         booking_event(booking, f"{title} ({booking.reference})", manage_url, now)
     )
+    return calendar.to_ical()
+
+
+def feed_calendar(name: str, events: Iterable[Event]) -> bytes:
+    """A subscription feed: its name in calendar apps, how often to refresh, its events."""
+    calendar = new_calendar()
+    calendar.add("method", "PUBLISH")
+    calendar.add("name", name)
+    calendar.add("x-wr-calname", name)
+    calendar.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", vDuration(FEED_REFRESH))
+    for event in events:
+        calendar.add_component(event)
     return calendar.to_ical()
