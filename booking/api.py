@@ -1,4 +1,5 @@
-"""The JSON API under /api/v1: offerings, availability per day, and booking requests."""
+"""The JSON API under /api/v1: offerings, availability per day, booking requests, and the
+waitlist for dates that are taken."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pydantic import ValidationError
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
-from booking import catalog, schema
+from booking import catalog, schema, waitlist
 from booking.availability import day_states, readable_range
 from booking.catalog import CatalogOffering
 from booking.errors import DatesTaken, InvalidBooking, UnknownOffering
@@ -26,6 +27,7 @@ from core.limits import limiter
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_AVAILABILITY_DAYS = 366
+WAITLIST_PATH = "/waitlist"  # offered in every 409, on the configured public address
 
 Reply = tuple[Response, int]
 
@@ -125,9 +127,8 @@ def _is_exhibition(slug: object) -> bool:
         return True
 
 
-@blueprint.post("/bookings")
-@limiter.limit(booking_rate_limit)
-def create_booking() -> Reply:
+def _json_object() -> dict[str, Any] | Reply:
+    """The body as a JSON object, or the answer that says what is wrong with it."""
     if not request.is_json:
         return jsonify(error=_("Send the request as JSON (Content-Type: application/json).")), 415
     try:
@@ -136,6 +137,15 @@ def create_booking() -> Reply:
         return jsonify(error=_("The body is not valid JSON.")), 400
     if not isinstance(body, dict):
         return _errors({"body": _("Send a JSON object.")})
+    return body
+
+
+@blueprint.post("/bookings")
+@limiter.limit(booking_rate_limit)
+def create_booking() -> Reply:
+    body = _json_object()
+    if not isinstance(body, dict):
+        return body
     request_schema = schema.BookingRequest
     values = {name: value for name, value in body.items() if value is not None}
     if not _is_exhibition(body.get("offering")):
@@ -159,7 +169,16 @@ def create_booking() -> Reply:
         windows = [
             {"start": w.start.isoformat(), "end": w.end.isoformat()} for w in error.next_available
         ]
-        return jsonify(error=_("Those dates are no longer free."), next_available=windows), 409
+        offer = {
+            # How to be told if they free up: send the same dates with an email there.
+            "url": f"{mail_settings().public_url}{blueprint.url_prefix}{WAITLIST_PATH}",
+            "offering": booking_request.offering,
+            "start": booking_request.start.isoformat(),
+            "end": booking_request.end.isoformat(),
+        }
+        return jsonify(
+            error=_("Those dates are no longer free."), next_available=windows, waitlist=offer
+        ), 409
     booking = submitted.booking
     return jsonify(
         reference=booking.reference,
@@ -168,4 +187,46 @@ def create_booking() -> Reply:
         start=booking.start_date.isoformat(),
         end=booking.end_date.isoformat(),
         manage_url=submitted.manage_url,
+    ), 201
+
+
+@blueprint.post(WAITLIST_PATH)
+@limiter.limit(booking_rate_limit)
+def join_waitlist() -> Reply:
+    """Be told once, by email, if taken dates free up."""
+    body = _json_object()
+    if not isinstance(body, dict):
+        return body
+    request_schema = waitlist.WaitlistRequest
+    values = {name: value for name, value in body.items() if value is not None}
+    type_errors = schema.json_type_errors(request_schema, values)
+    if type_errors:
+        return _errors(type_errors)
+    try:
+        wanted: Any = request_schema.model_validate(values)
+    except ValidationError as error:
+        return _errors(schema.messages(request_schema, error))
+    session = get_session()
+    try:
+        entry = waitlist.join_waitlist(
+            session,
+            wanted.offering,
+            wanted.start,
+            wanted.end,
+            wanted.email,
+            wanted.language,
+            today_local(),
+            now_utc(),
+        )
+    except InvalidBooking as error:
+        session.rollback()
+        return _errors(error.errors)
+    session.commit()
+    return jsonify(
+        status="waiting",
+        offering=wanted.offering,
+        start=entry.start_date.isoformat(),
+        end=entry.end_date.isoformat(),
+        email=entry.email,
+        language=entry.language,
     ), 201

@@ -8,7 +8,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from booking import decisions, notify
+from booking import decisions, notify, waitlist
 from booking.models import Booking
 from booking.status import BookingStatus
 from booking.submit import send_after_commit
@@ -31,6 +31,8 @@ def decide_and_tell(
         send_after_commit(
             session, mail, booking, now, lambda: notify.status_changed(mail, booking, now)
         )
+    if wanted in waitlist.FREEING_STATUSES:
+        waitlist.tell_waiting(session, mail, booking, now)
     return booking
 
 

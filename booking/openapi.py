@@ -1,11 +1,11 @@
 """The OpenAPI 3 description of /api/v1, served at /api/v1/openapi.json; the booking request's
-schema is derived from booking.schema."""
+schema is derived from booking.schema, the waitlist's from booking.waitlist."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from booking import schema
+from booking import schema, waitlist
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 
@@ -93,6 +93,28 @@ def openapi_document() -> dict[str, Any]:
                         "422": _json(_ref("FieldErrors"), "Invalid fields"),
                         "429": _json(_ref("Error"), "Too many requests; see Retry-After"),
                         "503": _json(_ref("Error"), "Many requests at once; send again"),
+                    },
+                }
+            },
+            "/api/v1/waitlist": {
+                "post": {
+                    "summary": "Be told once, by email, if taken dates free up",
+                    "description": "When a hold on overlapping dates of the offering is "
+                    "declined or cancelled and the dates are free, one email is sent with a "
+                    "link to the request form filled in. Joining again with the same email "
+                    "and dates keeps one entry.",
+                    "operationId": "joinWaitlist",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _ref("WaitlistRequest")}},
+                    },
+                    "responses": {
+                        "201": _json(_ref("WaitlistJoined"), "On the waitlist"),
+                        "400": _json(_ref("Error"), "The body is not valid JSON"),
+                        "413": _json(_ref("Error"), "The body is too large"),
+                        "415": _json(_ref("Error"), "The body is not application/json"),
+                        "422": _json(_ref("FieldErrors"), "Invalid fields"),
+                        "429": _json(_ref("Error"), "Too many requests; see Retry-After"),
                     },
                 }
             },
@@ -205,8 +227,35 @@ def _schemas() -> dict[str, Any]:
         },
         "DatesTaken": {
             "type": "object",
-            "required": ["error", "next_available"],
-            "properties": {"error": text, "next_available": {"type": "array", "items": window}},
+            "required": ["error", "next_available", "waitlist"],
+            "properties": {
+                "error": text,
+                "next_available": {"type": "array", "items": window},
+                "waitlist": {
+                    "type": "object",
+                    "description": "To be told if the dates free up: POST these values, "
+                    "with an email and a language, to the url (see joinWaitlist).",
+                    "required": ["url", "offering", "start", "end"],
+                    "properties": {
+                        "url": {"type": "string", "format": "uri"},
+                        "offering": text,
+                        "start": DATE,
+                        "end": DATE,
+                    },
+                },
+            },
+        },
+        "WaitlistJoined": {
+            "type": "object",
+            "required": ["status", "offering", "start", "end", "email", "language"],
+            "properties": {
+                "status": {"type": "string", "enum": ["waiting"]},
+                "offering": text,
+                "start": DATE,
+                "end": DATE,
+                "email": {"type": "string", "format": "email"},
+                "language": {"type": "string", "enum": ["fr", "en"]},
+            },
         },
     }
 
@@ -227,4 +276,10 @@ def _request_schemas() -> dict[str, Any]:
             described["description"] = "Exhibitions only, required there"
         if spec.widget == "email":
             described["format"] = "email"
-    return {"BookingRequest": document, **definitions}
+    return {"BookingRequest": document, **definitions, "WaitlistRequest": _waitlist_schema()}
+
+
+def _waitlist_schema() -> dict[str, Any]:
+    document = waitlist.WaitlistRequest.model_json_schema(ref_template=REF_TEMPLATE)
+    document["properties"]["email"]["format"] = "email"
+    return document

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from booking import notify, service
+from booking import notify, service, waitlist
 from booking.models import Booking
 from booking.schema import BookingRequest
 from core.outbox import Composed, MailSettings
@@ -49,11 +49,12 @@ def submit_request(
 
 
 def withdraw_request(session: Session, mail: MailSettings, token: str, now: dt.datetime) -> Booking:
-    """Cancel through the private link and tell the staff. Raises what
-    service.cancel_booking raises; nothing is kept then."""
+    """Cancel through the private link, tell the staff, and tell the unions waiting for
+    those dates. Raises what service.cancel_booking raises; nothing is kept then."""
     booking = service.cancel_booking(session, token, now)
     session.commit()
     send_after_commit(session, mail, booking, now, lambda: notify.booking_cancelled(mail, booking))
+    waitlist.tell_waiting(session, mail, booking, now)
     return booking
 
 
