@@ -20,6 +20,7 @@ from booking import (
     routes,
     timeline,
 )
+from core.backup import add_seed_tables
 from core.demo import add_demo_content
 from core.frame import add_navigation, add_staff_navigation
 from core.settings import declare
@@ -28,6 +29,9 @@ from core.web import csrf, limit_request_body
 
 # A request form or a JSON request is a few kilobytes; nothing here takes files.
 BODY_LIMIT = 64 * 1024
+# The tables a fresh start fills on its own (the demo offerings and their units, the
+# calendar's version row, the feeds' generated secret): `restore` may replace them.
+SEED_TABLES = ("offerings", "units", "calendar_version", "calendar_feed_secret")
 SETTINGS = {"RATELIMIT_BOOKING": ("BOOKING_RATE_LIMIT", "20/hour")}
 
 
@@ -47,3 +51,4 @@ def init_app(app: Flask) -> None:
     for part in (timeline, blackout_desk, itinerary, feeds, offering_settings, reminders):
         part.init_app(app)
     add_demo_content(app, demo.seed_demo_offerings)
+    add_seed_tables(app, SEED_TABLES)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 from booking.availability import days_between
 from booking.models import HOLDING_SQL, Booking, Offering, OfferingKind, Unit
 from booking.status import BookingStatus
+from core.clock import LOCAL_TIMEZONE
 
 WAITING_TOO_LONG_DAYS = 7  # a request older than this is flagged
 UPCOMING_DAYS = 30
@@ -70,7 +71,7 @@ def pending_requests(session: Session, today: dt.date) -> list[PendingRequest]:
     ).all()
     pending = []
     for booking in requests:
-        age = (today - booking.created_at.date()).days
+        age = (today - _local_date(booking.created_at)).days
         before, after = _neighbours(session, booking)
         pending.append(
             PendingRequest(
@@ -82,6 +83,12 @@ def pending_requests(session: Session, today: dt.date) -> list[PendingRequest]:
             )
         )
     return pending
+
+
+def _local_date(moment: dt.datetime) -> dt.date:
+    """The day in Montréal (SQLite gives back naive UTC datetimes)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return aware.astimezone(LOCAL_TIMEZONE).date()
 
 
 def _neighbours(session: Session, booking: Booking) -> tuple[Booking | None, Booking | None]:

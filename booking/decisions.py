@@ -129,6 +129,8 @@ def move(
     blocked = blocked_range(offering, start, end)
     _refuse_overlap(session, booking, offering.id, unit_id, blocked.start, blocked.end)
     before = booking_facts(booking)
+    if start != booking.start_date:
+        booking.reminder_sent_at = None  # the reminder goes out again before the new start
     booking.start_date, booking.end_date = start, end
     booking.blocked_start, booking.blocked_end = blocked.start, blocked.end
     booking.unit = unit

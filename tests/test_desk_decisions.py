@@ -10,6 +10,7 @@ from email import policy
 from icalendar import Calendar
 from sqlalchemy import select
 
+from booking import dashboard
 from booking.models import Blackout, Booking
 from booking.status import BookingStatus
 from core.clock import now_utc
@@ -283,3 +284,21 @@ def test_dashboard_shows_the_month_ahead_and_where_each_crate_is(staff_client, s
     assert "Install" in upcoming and "Return" in upcoming and here.reference in upcoming
     whereabouts = page[page.index("Where each set is") :]
     assert "At the centre" in whereabouts and "Rimouski" in whereabouts
+
+
+def test_a_request_sent_on_a_montreal_evening_is_not_from_tomorrow(session):
+    booking = hold(session).booking
+    booking.created_at = dt.datetime(2027, 3, 1, 2, 0, tzinfo=dt.UTC)  # 21:00 on 28 February
+    session.commit()
+    (pending,) = dashboard.pending_requests(session, dt.date(2027, 2, 28))
+    assert pending.age_days == 0
+
+
+def test_a_moved_booking_is_reminded_again_before_its_new_start(staff_client, session):
+    booking = hold(session, start=days_from_today(90)).booking
+    booking.reminder_sent_at = now_utc()
+    session.commit()
+    start = days_from_today(130)
+    _move(staff_client, booking.reference, start, start + dt.timedelta(days=4), booking.unit_id)
+    session.expire_all()
+    assert session.get(Booking, booking.id).reminder_sent_at is None
