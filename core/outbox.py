@@ -102,13 +102,14 @@ def _check_parses_back(raw: str, multipart: bool, recipient: str, subject: str) 
     try:
         parsed = HeaderParser(policy=policy.default).parsestr(raw)
         names = [name.lower() for name in parsed.keys()]
-        came_back = (parsed["To"], parsed["Subject"])
+        # A long value may be folded onto the next line whole: unfolded, it starts with a space.
+        came_back = (parsed["To"].strip(), parsed["Subject"].strip())
     except (ValueError, IndexError) as error:
         raise UnsafeMessage(f"the headers do not parse back: {error}") from error
     allowed = HEADERS_WRITTEN | (set() if multipart else SINGLE_PART_HEADERS)
     if len(names) != len(set(names)) or not set(names) <= allowed:
         raise UnsafeMessage(f"headers came back as {names}")
-    if came_back != (recipient, subject):
+    if came_back != (recipient.strip(), subject.strip()):
         raise UnsafeMessage("To or Subject came back changed")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import re
 import sqlite3
 from email import policy
 from pathlib import Path
@@ -18,6 +19,12 @@ from tests.browser.test_accessibility import assert_no_axe_violations, html_lang
 
 pytestmark = pytest.mark.browser
 
+# Each test's own dates, apart from the other browser tests' (one server serves them all).
+APPROVED_DAYS = 800
+CLOSED_DAYS = 830
+DETAIL_DAYS = {"fr": 760, "en": 780}
+CALENDAR_DAYS = 860
+
 
 def _outbox_to(data_dir: Path, address: str) -> list[email.message.EmailMessage]:
     with sqlite3.connect(data_dir / "ambulante.sqlite3") as database:
@@ -30,7 +37,7 @@ def _outbox_to(data_dir: Path, address: str) -> list[email.message.EmailMessage]
 def test_staff_approve_a_request_in_place_and_the_union_gets_its_calendar(
     visitor, base_url, data_dir, staff_email
 ):
-    start = days_ahead(500)
+    start = days_ahead(APPROVED_DAYS)
     union = "browser-union@example.org"
     held = hold_via_api(
         base_url, "expo-interieure", start, start + dt.timedelta(days=4), language="en", email=union
@@ -66,7 +73,7 @@ def test_staff_close_days_and_unions_see_them_closed(visitor, base_url, staff_em
     page = tab.page
     sign_in_as_staff(page, staff_email)
     page.goto("/staff/blackouts")
-    first = days_ahead(530)
+    first = days_ahead(CLOSED_DAYS)
     page.get_by_label("Closed").select_option(index=0)  # the first offering, every unit
     page.get_by_label("First day").fill(first.isoformat())
     page.get_by_label("Last day").fill((first + dt.timedelta(days=6)).isoformat())
@@ -85,8 +92,8 @@ def test_staff_close_days_and_unions_see_them_closed(visitor, base_url, staff_em
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_staff_pages_are_accessible(visitor, base_url, staff_email, language):
-    start = days_ahead({"fr": 560, "en": 580}[language])
-    held = hold_via_api(base_url, "expo-exterieure", start, start + dt.timedelta(days=4))
+    start = days_ahead(DETAIL_DAYS[language])
+    held = hold_via_api(base_url, "expo-exterieure", start, start + dt.timedelta(days=9))
     tab = visitor(language)
     page = tab.page
     sign_in_as_staff(page, staff_email)
@@ -94,4 +101,32 @@ def test_staff_pages_are_accessible(visitor, base_url, staff_email, language):
         page.goto(path)
         assert html_lang(page) == language
         assert_no_axe_violations(page)
+    assert tab.console_errors == []
+
+
+def test_staff_move_the_calendar_forward_and_back_and_open_a_booking_in_place(
+    visitor, base_url, staff_email
+):
+    start = days_ahead(CALENDAR_DAYS)
+    held = hold_via_api(
+        base_url, "expo-interieure", start, start + dt.timedelta(days=4), organization="Local 9"
+    )
+    tab = visitor("en")
+    page = tab.page
+    sign_in_as_staff(page, staff_email)
+    page.goto(f"/staff/calendar?from={start - dt.timedelta(days=7)}")
+    page.evaluate("window.stillTheSamePage = true")
+    shown = page.locator(".timeline-range")
+    first_range = shown.inner_text()
+
+    page.locator("#timeline-next").click()
+    expect(shown).not_to_have_text(first_range)
+    expect(page).to_have_url(re.compile(r"from=\d{4}-\d{2}-\d{2}"))
+    page.locator("#timeline-previous").click()
+    expect(shown).to_have_text(first_range)
+
+    page.locator(f"#timeline a[href='/staff/bookings/{held['reference']}']").click()
+    expect(page.locator("#booking-detail")).to_contain_text(held["reference"])
+    expect(page.locator("#booking-detail")).to_contain_text("Local 9")
+    assert page.evaluate("window.stillTheSamePage === true"), "the page was reloaded"
     assert tab.console_errors == []
