@@ -18,6 +18,7 @@ from booking.models import Blackout, Offering, Unit
 from booking.overlaps import overlapping_hold
 from booking.service import lock_offering_calendar
 from core.database import begin_write
+from core.header_text import breaks_a_header_line
 from core.staff import audit
 
 REASON_MAX_LENGTH = 300
@@ -57,6 +58,8 @@ def _checked(session: Session, target: Target, start: dt.date, end: dt.date, rea
         errors["reason"] = _l(
             "Keep the reason under %(count)s characters.", count=REASON_MAX_LENGTH
         )
+    elif breaks_a_header_line(reason):
+        errors["reason"] = _l("Remove line breaks and control characters.")
     if errors:
         raise InvalidBooking(errors)
     return reason

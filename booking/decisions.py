@@ -12,14 +12,22 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from booking.availability import blocked_range, days_between
+from booking.availability import (
+    BOOKING_HORIZON_YEARS,
+    blocked_range,
+    days_between,
+    latest_start,
+    readable_range,
+)
 from booking.catalog import offering_by_slug
 from booking.errors import CalendarConflict, InvalidBooking
-from booking.models import MAX_LENGTH_DAYS, Booking, BookingNote, Unit
+from booking.models import MAX_LENGTH_DAYS, Booking, BookingNote
 from booking.overlaps import overlapping_blackout, overlapping_hold
 from booking.service import booking_by_reference, change_status, lock_offering_calendar
 from booking.status import BookingStatus
+from core.clock import LOCAL_TIMEZONE
 from core.database import begin_write
+from core.header_text import breaks_a_paragraph
 from core.staff import audit
 
 NOTE_MAX_LENGTH = 5000
@@ -70,6 +78,8 @@ def _checked_message(message: str) -> str:
                 )
             }
         )
+    if breaks_a_paragraph(message):
+        raise InvalidBooking({"message": _l("Remove the control characters.")})
     return message
 
 
@@ -85,7 +95,7 @@ def decide(
     (completed), with an optional message to the union."""
     message = _checked_message(message)
     begin_write(session)
-    booking = booking_by_reference(session, reference)
+    booking = booking_by_reference(session, reference, lock=True)
     before = booking_facts(booking)
     change_status(booking, wanted, now)
     if wanted in (BookingStatus.CONFIRMED, BookingStatus.DECLINED):
@@ -110,22 +120,32 @@ def move(
     """New dates or another unit of the same offering. Staff may go below the lead time
     (they arrange it with the union), never over another hold or a blackout."""
     begin_write(session)
-    booking = booking_by_reference(session, reference)
+    booking = booking_by_reference(session, reference, lock=True)
+    # Under the offering's lock from here: its buffers and units are read as they are now.
+    lock_offering_calendar(session, booking.offering_id)
     offering = offering_by_slug(session, booking.offering.slug)
     errors = {}
+    today = now.astimezone(LOCAL_TIMEZONE).date()
+    if not readable_range(today).start <= start <= latest_start(today):
+        # As far ahead as a union's request, and back as far (far from years 1 and 9999,
+        # where the buffers could not be counted): staff may fix a booking under way.
+        errors["start"] = _l(
+            "Choose a first day within %(years)s years of today.", years=BOOKING_HORIZON_YEARS
+        )
     if end < start:
         errors["end"] = _l("The end date must be on or after the start date.")
     elif days_between(start, end) > MAX_LENGTH_DAYS:
         errors["end"] = _l("A booking lasts at most %(days)s days.", days=MAX_LENGTH_DAYS)
-    unit = session.get(Unit, unit_id)
-    if unit is None or unit.offering_id != booking.offering_id or not unit.active:
+    # Among the offering's own units: an id of any size, or of another offering's unit,
+    # finds none (and never reaches the database).
+    unit = next((unit for unit in booking.offering.units if unit.id == unit_id), None)
+    if unit is None or not unit.active:
         errors["unit"] = _l("Choose one of this offering's units.")
     if not booking.holds_dates:
         errors["start"] = _l("Only a request or a confirmed booking can be moved.")
     if errors:
         session.rollback()
         raise InvalidBooking(errors)
-    lock_offering_calendar(session, offering.id)
     blocked = blocked_range(offering, start, end)
     _refuse_overlap(session, booking, offering.id, unit_id, blocked.start, blocked.end)
     before = booking_facts(booking)
@@ -174,6 +194,8 @@ def add_note(session: Session, reference: str, text: str, actor: str, now: dt.da
         raise InvalidBooking(
             {"note": _l("Keep the note under %(count)s characters.", count=NOTE_MAX_LENGTH)}
         )
+    if breaks_a_paragraph(text):
+        raise InvalidBooking({"note": _l("Remove the control characters.")})
     begin_write(session)
     booking = booking_by_reference(session, reference)
     session.add(BookingNote(booking_id=booking.id, author=actor, at=now, text=text))

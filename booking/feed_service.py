@@ -12,7 +12,6 @@ from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from booking.errors import InvalidBooking
@@ -72,33 +71,16 @@ def staff_booking_url(public_url: str, reference: str) -> str:
     return public_url + STAFF_BOOKING_PATH.format(reference=reference)
 
 
-def feed_token(session: Session, now: dt.datetime) -> str:
-    """The secret of the subscription addresses, made the first time it is needed. Two
-    processes making it at once end up with the same one; the caller commits."""
-    secret = session.get(CalendarFeedSecret, SECRET_ID)
-    if secret is not None:
-        return secret.token
-    begin_write(session)
-    secret = session.get(CalendarFeedSecret, SECRET_ID, populate_existing=True)
-    if secret is not None:  # made by another process while this one waited for the lock
-        return secret.token
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    session.add(CalendarFeedSecret(id=SECRET_ID, token=token, rotated_at=now))
-    try:
-        session.flush()
-    except IntegrityError:  # PostgreSQL: the other process inserted first; take its secret
-        session.rollback()
-        return session.get(CalendarFeedSecret, SECRET_ID, populate_existing=True).token
-    return token
+def feed_token(session: Session) -> str:
+    """The secret of the subscription addresses (made by the migration, renewed by
+    `rotate_token`)."""
+    return session.get(CalendarFeedSecret, SECRET_ID).token
 
 
 def token_is_valid(session: Session, given: str) -> bool:
     """Only the current secret opens a feed; compared in constant time, so the answer's
     timing says nothing about how much of a guess was right."""
-    secret = session.get(CalendarFeedSecret, SECRET_ID)
-    if secret is None:
-        return False
-    return hmac.compare_digest(given.encode(), secret.token.encode())
+    return hmac.compare_digest(given.encode(), feed_token(session).encode())
 
 
 def rotate_token(session: Session, actor: str, now: dt.datetime) -> str:
@@ -106,12 +88,9 @@ def rotate_token(session: Session, actor: str, now: dt.datetime) -> str:
     when, never the secret itself. The caller commits."""
     begin_write(session)
     secret = session.get(CalendarFeedSecret, SECRET_ID, populate_existing=True)
-    before = {"rotated_at": secret.rotated_at} if secret else {}
+    before = {"rotated_at": secret.rotated_at}
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    if secret is None:
-        session.add(CalendarFeedSecret(id=SECRET_ID, token=token, rotated_at=now))
-    else:
-        secret.token, secret.rotated_at = token, now
+    secret.token, secret.rotated_at = token, now
     audit.record(
         session,
         actor=actor,

@@ -105,8 +105,7 @@ def offering(token: str, slug: str) -> Response:
 
 def _feeds_page(form: ExportForm, status: int = 200) -> tuple[str, int]:
     session = get_session()
-    token = feed_service.feed_token(session, now_utc())
-    session.commit()  # the secret, made the first time anyone needed it
+    token = feed_service.feed_token(session)
     offerings = feed_service.all_offerings(session)
     return render_template(
         "booking/desk/feeds.html",

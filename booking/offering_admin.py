@@ -23,7 +23,7 @@ from booking.errors import BookingError
 from booking.models import MAX_BUFFER_DAYS, MAX_LENGTH_DAYS, Offering, Unit
 from booking.service import lock_offering_calendar
 from core.database import begin_write
-from core.header_text import breaks_a_header_line
+from core.header_text import breaks_a_header_line, breaks_a_paragraph
 from core.staff import audit
 
 SUBJECT = "offering"
@@ -33,9 +33,6 @@ DESCRIPTION_MAX_LENGTH = 4000
 REMINDER_MAX_DAYS = 365
 # A lead time past the booking horizon would leave no day anyone could request.
 LEAD_MAX_DAYS = BOOKING_HORIZON_DAYS
-# Line breaks and tabs belong in a description; other control characters (NUL above all,
-# which PostgreSQL refuses in text) belong nowhere.
-DESCRIPTION_WHITESPACE = "\n\r\t"
 
 ACTION_LABELS = {
     "settings": _l("offering settings changed"),
@@ -131,7 +128,7 @@ def _title_error(title: str) -> Any | None:
 def _description_error(description: str) -> Any | None:
     if len(description) > DESCRIPTION_MAX_LENGTH:
         return _l("Keep the description under %(count)s characters.", count=DESCRIPTION_MAX_LENGTH)
-    if breaks_a_header_line(description.translate({ord(c): None for c in DESCRIPTION_WHITESPACE})):
+    if breaks_a_paragraph(description):
         return _l("The description has a control character; type it again without it.")
     return None
 

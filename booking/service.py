@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -227,20 +227,27 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def booking_by_token(session: Session, token: str) -> Booking:
+def _one_booking(session: Session, query: Select[tuple[Booking]], lock: bool) -> Booking:
+    """`lock`, in a write transaction: the row is locked and read as it is now (PostgreSQL
+    waits for a change made at the same moment), so two status changes never both start
+    from the same status."""
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    booking = session.scalar(query)
+    if booking is None:
+        raise BookingNotFound()
+    return booking
+
+
+def booking_by_token(session: Session, token: str, lock: bool = False) -> Booking:
     if not token or len(token) > 200:
         raise BookingNotFound()
-    booking = session.scalar(select(Booking).where(Booking.manage_token_hash == hash_token(token)))
-    if booking is None:
-        raise BookingNotFound()
-    return booking
+    query = select(Booking).where(Booking.manage_token_hash == hash_token(token))
+    return _one_booking(session, query, lock)
 
 
-def booking_by_reference(session: Session, reference: str) -> Booking:
-    booking = session.scalar(select(Booking).where(Booking.reference == reference))
-    if booking is None:
-        raise BookingNotFound()
-    return booking
+def booking_by_reference(session: Session, reference: str, lock: bool = False) -> Booking:
+    return _one_booking(session, select(Booking).where(Booking.reference == reference), lock)
 
 
 def change_status(booking: Booking, wanted: BookingStatus, now: dt.datetime) -> None:
@@ -256,7 +263,7 @@ def change_status(booking: Booking, wanted: BookingStatus, now: dt.datetime) -> 
 def cancel_booking(session: Session, token: str, now: dt.datetime) -> Booking:
     """The union withdraws its request or booking; its dates are free again at once."""
     begin_write(session)
-    booking = booking_by_token(session, token)
+    booking = booking_by_token(session, token, lock=True)
     change_status(booking, BookingStatus.CANCELLED, now)
     session.flush()
     return booking

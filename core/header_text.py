@@ -13,3 +13,13 @@ def breaks_a_header_line(value: str) -> bool:
         unicodedata.category(character) == "Cc" or character in LINE_SEPARATORS
         for character in value
     )
+
+
+# Line breaks and tabs belong in a paragraph; other control characters (NUL above all,
+# which PostgreSQL refuses in text) belong nowhere.
+PARAGRAPH_WHITESPACE = "\n\r\t"
+
+
+def breaks_a_paragraph(value: str) -> bool:
+    """A control character other than a line break or a tab, in text of several lines."""
+    return breaks_a_header_line(value.translate(dict.fromkeys(map(ord, PARAGRAPH_WHITESPACE))))

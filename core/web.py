@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
+from werkzeug.routing import IntegerConverter, Map, UnicodeConverter
 from werkzeug.wrappers import Response
 
 from core.database import is_contention
@@ -137,6 +138,27 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+# The largest id an Integer primary key holds (PostgreSQL's int4; SQLite's is larger).
+LARGEST_ID = 2**31 - 1
+
+
+class PathSegmentConverter(UnicodeConverter):
+    """A `<name>` in an address: no control character, so a NUL never reaches a query
+    (PostgreSQL refuses it in text) and no reference, slug or token is named with one."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        super().__init__(map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", "[^/\\x00-\\x1f\\x7f]", 1)
+
+
+class RowIdConverter(IntegerConverter):
+    """An `<int:name>` in an address names a row: a number no id column holds finds
+    nothing (404) instead of overflowing the database's integer."""
+
+    def __init__(self, map: Map, *args: Any, max: int = LARGEST_ID, **kwargs: Any) -> None:
+        super().__init__(map, *args, max=max, **kwargs)
+
+
 class ViewMixesReadsAndWrites(RuntimeError):
     """A view answering GET (so HEAD) and POST: HEAD would reach the code that writes."""
 
@@ -154,6 +176,10 @@ def refuse_views_mixing_reads_and_writes(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
+    # Before any feature adds its routes: each rule takes its converters when added.
+    converters = app.url_map.converters
+    converters["default"] = converters["string"] = PathSegmentConverter
+    converters["int"] = RowIdConverter
     app.config.update(SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True)
     if app.config["MAX_CONTENT_LENGTH"] is None:  # Flask's default: no limit at all
         app.config["MAX_CONTENT_LENGTH"] = DEFAULT_BODY_LIMIT

@@ -158,3 +158,25 @@ def test_a_change_that_would_cover_a_hold_is_refused(staff_client, session):
     assert response.status_code == 409 and held.reference in response.get_data(as_text=True)
     session.expire_all()
     assert session.get(Blackout, blackout.id).start_date == start
+
+
+def test_a_reason_with_a_control_character_is_refused(staff_client, session):
+    unit = _units(session)[0]
+    start = days_from_today(90)
+    for reason in ("Réparation\x00", "Réparation\nBcc"):
+        refused = _add(staff_client, f"unit-{unit.id}", start, start, reason, headers=EN)
+        assert refused.status_code == 422
+        assert "Remove line breaks and control characters." in refused.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Blackout)) == 0
+
+
+def test_a_blackout_number_no_database_holds_is_not_found(staff_client, session):
+    unit = _units(session)[0]
+    day = days_from_today(90).isoformat()
+    huge = "/staff/blackouts/99999999999999999999999"
+    assert staff_client.get(huge).status_code == 404
+    form = {"target": f"unit-{unit.id}", "start": day, "end": day, "reason": ""}
+    # Werkzeug answers a POST there 405 (the rule matched all but the number): no 500.
+    assert staff_post(staff_client, huge, form).status_code in (404, 405)
+    assert staff_post(staff_client, f"{huge}/remove").status_code in (404, 405)
+    assert session.scalar(select(func.count()).select_from(Blackout)) == 0

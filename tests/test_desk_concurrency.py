@@ -18,9 +18,23 @@ from typing import Any
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
+from booking.decisions import decide
+from booking.errors import StatusChangeRefused
 from booking.models import Booking, Unit
+from booking.service import booking_by_reference, cancel_booking
+from booking.status import BookingStatus
+from core.clock import now_utc
+from core.database import engine_of, session_for
 from core.staff.models import Role
-from tests.factories import STAFF_PASSWORD, api_body, days_from_today, staff_account
+from run import create_app
+from tests.factories import (
+    STAFF_PASSWORD,
+    api_body,
+    clear_ambulante_environment,
+    days_from_today,
+    hold,
+    staff_account,
+)
 from tests.servers import HOST, SharedDatabase, read_back
 from tests.test_concurrency import OFFERING, OVERLAPPING_HOLDS, REQUEST_TIMEOUT_S
 
@@ -215,3 +229,41 @@ def test_blackout_and_union_requests_never_both_take_the_last_crate(
         assert read_back(shared_database.url, BLACKOUTS_UNDER_HOLDS) == []
     finally:
         engine.dispose()
+
+
+def test_staff_cannot_approve_a_request_the_union_is_cancelling_at_that_moment(
+    shared_database: SharedDatabase, monkeypatch: Any
+) -> None:
+    """The union's cancel is written, not yet committed, when a staff member approves: the
+    approval waits for it and is refused, instead of bringing the cancelled hold back."""
+    clear_ambulante_environment(monkeypatch)
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATA_DIR": shared_database.data_dir,
+            "DATABASE_URL": shared_database.url,
+            "SEED_DEMO": True,
+        }
+    )
+    with session_for(app) as union, session_for(app) as staff:
+        held = hold(union)
+        booking_by_reference(staff, held.booking.reference)  # the desk's page had it loaded
+        cancel_booking(union, held.manage_token, now_utc())
+        answers: list[str] = []
+
+        def approve() -> None:
+            try:
+                decide(staff, held.booking.reference, BookingStatus.CONFIRMED, "", "s", now_utc())
+                answers.append("approved")
+            except StatusChangeRefused:
+                answers.append("refused")
+            staff.rollback()
+
+        approval = threading.Thread(target=approve)
+        approval.start()
+        approval.join(1)
+        assert approval.is_alive()  # waiting on the union's change
+        union.commit()
+        approval.join(REQUEST_TIMEOUT_S)
+        assert answers == ["refused"]
+    engine_of(app).dispose()

@@ -214,6 +214,10 @@ def test_a_move_with_bad_dates_or_a_unit_of_another_offering_changes_nothing(sta
             "end": (day + dt.timedelta(days=400)).isoformat(),
             "unit": str(booking.unit_id),
         },
+        # Buffers reaching before year 1 or after 9999; an id no column holds.
+        {"start": "0001-01-01", "end": "0001-01-05", "unit": str(booking.unit_id)},
+        {"start": "9999-12-27", "end": "9999-12-31", "unit": str(booking.unit_id)},
+        {"start": day.isoformat(), "end": day.isoformat(), "unit": "99999999999999999999999"},
     ]
     for form in cases:
         response = staff_post(
@@ -302,3 +306,23 @@ def test_a_moved_booking_is_reminded_again_before_its_new_start(staff_client, se
     _move(staff_client, booking.reference, start, start + dt.timedelta(days=4), booking.unit_id)
     session.expire_all()
     assert session.get(Booking, booking.id).reminder_sent_at is None
+
+
+def test_a_note_or_a_message_with_a_control_character_is_refused(staff_client, session):
+    booking = hold(session).booking
+    reference = booking.reference
+    note = staff_post(staff_client, f"/staff/bookings/{reference}/notes", {"text": "quai\x00 B"})
+    refused = _decide(staff_client, reference, "confirmed", "À bientôt\x00", headers=EN)
+    assert (note.status_code, refused.status_code) == (422, 422)
+    assert "Remove the control characters." in refused.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Booking, booking.id).status == BookingStatus.REQUESTED
+    assert "quai" not in staff_client.get(f"/staff/bookings/{reference}").get_data(as_text=True)
+    multiline = _decide(staff_client, reference, "confirmed", "Bonjour,\r\n\tà bientôt")
+    assert multiline.status_code == 303  # line breaks and tabs belong in a message
+
+
+def test_an_address_with_a_control_character_names_no_booking(staff_client, session):
+    reference = hold(session).booking.reference
+    assert staff_client.get(f"/staff/bookings/{reference}%00").status_code == 404
+    assert staff_client.get(f"/staff/bookings/{reference}").status_code == 200

@@ -18,7 +18,6 @@ from booking.feed_service import feed_token, spreadsheet_safe
 from booking.models import Booking, CalendarFeedSecret
 from booking.status import BookingStatus
 from core.clock import now_utc
-from core.database import session_for
 from core.staff.models import AuditEvent
 from tests.factories import days_from_today, hold, staff_post
 
@@ -34,10 +33,8 @@ def app_config() -> dict[str, str]:
 
 @pytest.fixture
 def token(session) -> str:
-    """The feeds' secret, as the staff page makes it the first time it is shown."""
-    made = feed_token(session, now_utc())
-    session.commit()
-    return made
+    """The feeds' secret, made with the database."""
+    return feed_token(session)
 
 
 def calendar_app_fetches(app, path: str, **headers: str):
@@ -218,12 +215,12 @@ def test_an_unknown_offering_feed_finds_nothing(app, token):
     assert "This page does not exist" in response.get_data(as_text=True)
 
 
-def test_no_feed_answers_before_the_secret_is_made(app, session):
-    assert session.scalar(select(CalendarFeedSecret)) is None
-
-    assert calendar_app_fetches(app, "/calendar/None/all.ics").status_code == 404
-    assert calendar_app_fetches(app, "/calendar//all.ics").status_code == 404
-    assert session.scalar(select(CalendarFeedSecret)) is None  # a GET made nothing
+def test_showing_the_addresses_changes_nothing(staff_client, session, token):
+    for method in ("GET", "HEAD"):
+        staff_client.open("/staff/feeds", method=method)
+    session.expire_all()
+    assert session.scalar(select(CalendarFeedSecret.token)) == token
+    assert session.scalar(select(AuditEvent.id)) is None
 
 
 # --- The staff page and renewing its addresses --------------------------------------------
@@ -282,50 +279,6 @@ def test_an_administrator_renews_the_addresses_and_the_old_ones_stop_at_once(
     assert token not in event.before + event.after and new_token not in event.after
     log = admin_client.get("/staff/log", headers=EN).get_data(as_text=True)
     assert "calendar addresses renewed" in log
-
-
-def first_visits_race(app, session, monkeypatch, other_wins_after_look: int) -> None:
-    """Two processes showing the page for the first time at the same moment: the other one
-    makes the secret right after this one's look number `other_wins_after_look`; both must
-    end up with the same secret, and one row."""
-    from sqlalchemy.orm import Session
-
-    real_get = Session.get
-    looks: list[int] = []
-    made: list[str] = []
-
-    def other_process_meanwhile(self, *args, **kwargs):
-        found = real_get(self, *args, **kwargs)
-        if self is session:
-            looks.append(1)
-            if len(looks) == other_wins_after_look:
-                with session_for(app) as other:
-                    made.append(feed_token(other, now_utc()))
-                    other.commit()
-        return found
-
-    monkeypatch.setattr(Session, "get", other_process_meanwhile)
-    mine = feed_token(session, now_utc())
-    session.commit()
-    monkeypatch.undo()
-
-    assert mine == made[0]
-    assert len(session.scalars(select(CalendarFeedSecret)).all()) == 1
-
-
-def test_two_first_visits_at_once_share_one_secret(app, session, monkeypatch):
-    # SQLite: the second waits for the write lock, then finds the first one's secret.
-    first_visits_race(app, session, monkeypatch, other_wins_after_look=1)
-
-
-@pytest.mark.parametrize("other_wins_after_look", [1, 2])
-def test_two_first_visits_at_once_share_one_secret_on_postgresql(
-    fresh_app, postgres_url, monkeypatch, other_wins_after_look
-):
-    # PostgreSQL takes no lock for the look: both may insert, and the second insert loses.
-    app = fresh_app(DATABASE_URL=postgres_url, SEED_DEMO=False)
-    with session_for(app) as session:
-        first_visits_race(app, session, monkeypatch, other_wins_after_look)
 
 
 # --- The CSV export -----------------------------------------------------------------------

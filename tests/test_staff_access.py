@@ -247,6 +247,12 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(app, session, cloc
         assert last.status_code == 429, email
 
 
+def test_an_email_with_a_control_character_is_answered_like_an_unknown_one(app, session):
+    staff_account(session)
+    response = sign_in(app.test_client(), "marie@centre.example\x00", headers=EN)
+    assert response.status_code == 401 and _problem(response) == "Wrong email or password."
+
+
 def test_french_staff_read_the_sign_in_page_in_french(client):
     page = client.get("/staff/login", headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert "Connexion" in page and "Mot de passe" in page

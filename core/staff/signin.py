@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from core.database import begin_write
+from core.header_text import breaks_a_header_line
 from core.staff import throttle
 from core.staff.accounts import account_by_email, password_matches, rehash_if_outdated
 from core.staff.models import StaffUser
@@ -39,7 +40,9 @@ def sign_in(
     if until is not None:
         session.rollback()
         raise SignInRefused(until)
-    user = account_by_email(session, email)
+    # No account is named with a control character (and PostgreSQL refuses NUL in a query):
+    # such a name is answered like any unknown one.
+    user = None if breaks_a_header_line(email) else account_by_email(session, email)
     matches = password_matches(user, password)  # slow by design: outside the write lock
     begin_write(session)
     if not matches:

@@ -6,6 +6,9 @@ Revises: 0002
 Create Date: 2026-11-28 04:43:53.781601
 """
 
+import datetime as dt
+import secrets
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -32,12 +35,17 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_events_at'), ['at'], unique=False)
         batch_op.create_index('ix_audit_events_subject', ['subject', 'subject_key', 'id'], unique=False)
 
-    op.create_table('calendar_feed_secret',
+    feed_secret = op.create_table('calendar_feed_secret',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token', sa.String(length=64), nullable=False),
     sa.Column('rotated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('id = 1', name='calendar_feed_secret_one_row'),
     sa.PrimaryKeyConstraint('id')
+    )
+    # The calendar feeds' secret exists from the start: showing the addresses never writes.
+    op.bulk_insert(
+        feed_secret,
+        [{"id": 1, "token": secrets.token_urlsafe(32), "rotated_at": dt.datetime.now(dt.UTC)}],
     )
     op.create_table('login_throttles',
     sa.Column('key', sa.String(length=64), nullable=False),
