@@ -22,7 +22,7 @@ from tests.factories import (
     staff_account,
     staff_post,
 )
-from tests.url_map import path_of, rules
+from tests.url_map import every_route, path_of
 
 EN = {"Accept-Language": "en"}
 
@@ -33,60 +33,63 @@ def values(session) -> dict[str, object]:
     return {"reference": held.booking.reference, "token": held.manage_token}
 
 
-def _staff_rules(app, method):  # type: ignore[no-untyped-def]
-    return [
-        rule for rule in rules(app, method, "/staff") if rule.endpoint not in guards.OPEN_ENDPOINTS
-    ]
+ROUTES = every_route()
+STAFF_ROUTES = [
+    route
+    for route in ROUTES
+    if route.rule.startswith("/staff") and route.endpoint not in guards.OPEN_ENDPOINTS
+]
+STAFF_PAGES = [route for route in STAFF_ROUTES if "GET" in route.methods]
+STAFF_FORMS = [route for route in STAFF_ROUTES if "POST" in route.methods]
+ADMIN_ROUTES = [route for route in STAFF_ROUTES if route.admin_only]
+# The JSON API is exempt by design (no cookie identity to borrow); every other POST, public
+# or staff, needs the token of the visitor's own session.
+FORMS = [
+    route for route in ROUTES if "POST" in route.methods and not route.rule.startswith("/api/")
+]
 
 
-def test_anonymous_visitors_are_sent_to_sign_in_from_every_staff_page(app, client, values):
-    pages = _staff_rules(app, "GET")
-    assert len(pages) >= 4  # the dashboard, a booking, the blackouts, the log…
-    for rule in pages:
-        path = path_of(rule, values)
-        response = client.get(path)
-        assert response.status_code == 302, rule.endpoint
-        assert response.headers["Location"].startswith("/staff/login?next="), rule.endpoint
+def test_the_walk_reaches_the_staff_area():
+    assert len(STAFF_PAGES) >= 10 and len(STAFF_FORMS) >= 10 and len(ADMIN_ROUTES) >= 5
 
 
-def test_anonymous_forms_change_nothing_and_lead_to_sign_in(app, client, session, values):
+@pytest.mark.parametrize("route", STAFF_PAGES, ids=str)
+def test_anonymous_visitors_are_sent_to_sign_in_from_every_staff_page(app, client, values, route):
+    response = client.get(path_of(route.in_(app), values))
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/staff/login?next=")
+
+
+@pytest.mark.parametrize("route", STAFF_FORMS, ids=str)
+def test_anonymous_forms_change_nothing_and_lead_to_sign_in(app, client, session, values, route):
     token = csrf_token(client, "/staff/login")  # a real token: only the sign-in is missing
     before = _stored(session)
-    forms = _staff_rules(app, "POST")
-    assert len(forms) >= 4
-    for rule in forms:
-        response = client.post(path_of(rule, values), data={"csrf_token": token})
-        assert response.status_code == 302, rule.endpoint
-        assert response.headers["Location"].startswith("/staff/login"), rule.endpoint
+    response = client.post(path_of(route.in_(app), values), data={"csrf_token": token})
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/staff/login")
     assert _stored(session) == before
 
 
-def test_plain_staff_get_403_from_every_administrators_page(app, staff_client, session, values):
-    admin_rules = [
-        rule for rule in rules(app, prefix="/staff") if guards.is_admin_only(app, rule.endpoint)
-    ]
-    assert admin_rules, "no administrators' page to check"
+@pytest.mark.parametrize("route", ADMIN_ROUTES, ids=str)
+def test_plain_staff_get_403_from_every_administrators_page(
+    app, staff_client, session, values, route
+):
     before = _stored(session)
-    for rule in admin_rules:
-        path = path_of(rule, values)
-        if "GET" in rule.methods:
-            assert staff_client.get(path, headers=EN).status_code == 403, rule.endpoint
-        if "POST" in rule.methods:
-            response = staff_post(staff_client, path, {}, headers=EN)
-            assert response.status_code == 403, rule.endpoint
-            assert "administrators" in response.get_data(as_text=True)
+    path = path_of(route.in_(app), values)
+    if "GET" in route.methods:
+        assert staff_client.get(path, headers=EN).status_code == 403
+    if "POST" in route.methods:
+        response = staff_post(staff_client, path, {}, headers=EN)
+        assert response.status_code == 403
+        assert "administrators" in response.get_data(as_text=True)
     assert _stored(session) == before
 
 
-def test_every_form_without_its_csrf_token_is_refused(app, admin_client, session, values):
-    """The JSON API is exempt by design (no cookie identity to borrow); every other POST,
-    public or staff, needs the token of the visitor's own session."""
+@pytest.mark.parametrize("route", FORMS, ids=str)
+def test_every_form_without_its_csrf_token_is_refused(app, admin_client, session, values, route):
     before = _stored(session)
-    forms = [rule for rule in rules(app, "POST") if not rule.rule.startswith("/api/")]
-    assert len(forms) >= 6
-    for rule in forms:
-        response = admin_client.post(path_of(rule, values), data={"decision": "confirmed"})
-        assert response.status_code == 400, rule.endpoint
+    response = admin_client.post(path_of(route.in_(app), values), data={"decision": "confirmed"})
+    assert response.status_code == 400
     assert _stored(session) == before
 
 
