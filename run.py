@@ -12,10 +12,12 @@ from flask import Flask
 from waitress import serve
 
 import booking
+import media
+import media.jobs
 from core import settings
 from core.app import build_app
 
-FEATURES = (booking,)
+FEATURES = (booking, media)
 
 # Many idle or slow connections (a phone on a weak network, or someone holding sockets open)
 # must not shut everyone else out: waitress's own defaults are 100 connections, 120 s idle.
@@ -68,6 +70,9 @@ def main() -> None:
         # is answered (links still never use it) until AMBULANTE_PUBLIC_URL says which.
         else {"PUBLIC_URL": served_address(args.host, args.port), "ANSWER_ANY_HOST": everywhere}
     )
+    # Portraits' sizes are made beside the requests, not in them (`flask --app run media work`
+    # does the same for gunicorn).
+    media.jobs.start_worker(app)
     base = f"http://{args.host}:{args.port}"
     print(f"Ambulante is serving on {base}/  (JSON API: {base}/api/v1/offerings)", flush=True)
     if not configured and everywhere:

@@ -1,6 +1,8 @@
-"""Public pages drawn once per calendar version: the offerings, their calendars and the API's
-availability show nothing about any union, and the database raises the version on every
-change that could alter them, so a page is served again only while it is exactly right."""
+"""Public pages drawn once per calendar and portrait-library version: the offerings, their
+calendars, the portraits they show and the API's availability show nothing about any union,
+and the database raises the versions on every change that could alter them (and the key has
+today's date, when a consent expires), so a page is served again only while it is exactly
+right."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session
 from booking.catalog import calendar_version
 from core.clock import today_local
 from core.i18n import current_language
+from media.portraits import library_version
 
 MAX_PAGES = 1024
 
@@ -37,6 +40,7 @@ def cached_page(db_session: Session, draw: Callable[[], object]) -> Response:
         return make_response(draw())
     key = (
         calendar_version(db_session),
+        library_version(db_session),
         today_local(),
         request.path,
         request.query_string,  # as sent: bytes that are not UTF-8 are a key like any other

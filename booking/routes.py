@@ -43,8 +43,10 @@ from core.i18n import LANGUAGES, current_language, localized
 from core.limits import limiter
 from core.outbox import MailSettings
 from core.web import RETRY_SECONDS, render_page_or_fragment, retry_later
+from media.portraits import public_portraits
 
 blueprint = Blueprint("booking", __name__)
+PORTRAITS_SHOWN = 4  # a few of the exhibition's portraits, so unions see what they book
 PRIVATE_ENDPOINTS = (
     "booking.manage",
     "booking.cancel",
@@ -94,6 +96,7 @@ def _draw_index() -> str:
         "booking/index.html",
         offerings=offerings,
         windows=windows,
+        portraits=public_portraits(session, today, limit=PORTRAITS_SHOWN),
         search_years=SEARCH_HORIZON_YEARS,
     )
 
@@ -111,12 +114,16 @@ def _draw_offering(slug: str) -> str:
     except InvalidMonth:
         abort(400)
     view = month_view(get_session(), offering, first, today)
+    shown = []
+    if offering.is_exhibition:
+        shown = public_portraits(get_session(), today, PORTRAITS_SHOWN)
     return render_page_or_fragment(
         "booking/offering.html",
         "booking/_calendar.html",
         "calendar",
         offering=offering,
         month=view,
+        portraits=shown,
         # Translated once for the page, not once per day cell.
         day_labels={reason: str(label) for reason, label in DAY_LABELS.items()},
     )

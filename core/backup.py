@@ -32,6 +32,7 @@ DATABASE_MEMBER = "database.sqlite3"
 FILES_FOLDER = "data"  # the data dir's files, under their own relative paths
 SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 SEED_TABLES = "ambulante_seed_tables"
+SEED_FOLDERS = "ambulante_seed_folders"
 # Rows a data dir may hold and still count as empty: the schema's version, and failed
 # sign-ins counted a short while (a fresh install may already have been tried).
 CORE_SEED_TABLES = frozenset({"alembic_version", "login_throttles"})
@@ -76,6 +77,16 @@ def add_seed_tables(app: Flask, names: Iterable[str]) -> None:
 
 def seed_tables(app: Flask) -> frozenset[str]:
     return CORE_SEED_TABLES | app.extensions.get(SEED_TABLES, set())
+
+
+def add_seed_folder(app: Flask, name: str) -> None:
+    """A folder of the data dir a first start fills on its own (the demo portraits' files):
+    `restore` may replace it, and does, since the database that named them is replaced."""
+    app.extensions.setdefault(SEED_FOLDERS, set()).add(name)
+
+
+def seed_folders(app: Flask) -> frozenset[str]:
+    return frozenset(app.extensions.get(SEED_FOLDERS, set()))
 
 
 def sqlite_file(engine: Engine) -> Path | None:
@@ -255,7 +266,11 @@ def _beside(path: Path, suffix: str) -> Path:
 
 
 def restore_backup(
-    archive_path: Path, data_dir: Path, engine: Engine, seeds: frozenset[str]
+    archive_path: Path,
+    data_dir: Path,
+    engine: Engine,
+    seeds: frozenset[str],
+    seed_folders: frozenset[str] = frozenset(),
 ) -> Archived:
     """Bring an archive back into an empty data dir: a fresh start's (its key, a migrated
     database holding nothing but `seeds` tables' rows), and nothing else."""
@@ -270,7 +285,7 @@ def restore_backup(
         ) from None
     try:
         with archive:
-            return _restore_from(archive, archive_path, data_dir, engine, seeds)
+            return _restore_from(archive, archive_path, data_dir, engine, seeds, seed_folders)
     except (tarfile.TarError, EOFError, zlib.error) as error:
         raise BackupRefused(f"{archive_path} is damaged or cut short ({error}).") from None
 
@@ -281,6 +296,7 @@ def _restore_from(
     data_dir: Path,
     engine: Engine,
     seeds: frozenset[str],
+    seed_folders: frozenset[str],
 ) -> Archived:
     database = sqlite_file(engine)
     members = _checked_members(archive, data_dir, database)
@@ -296,11 +312,11 @@ def _restore_from(
             f"{archive_path} holds a SQLite database and this app uses "
             f"{engine.dialect.name}: restore it with AMBULANTE_DATABASE_URL unset."
         )
-    refuse_unless_empty(data_dir, database, engine, seeds)
+    refuse_unless_empty(data_dir, database, engine, seeds, seed_folders)
     staging = Path(tempfile.mkdtemp(prefix=".restore-", dir=data_dir))
     try:
         archive.extractall(staging, filter="data")
-        return _put_in_place(staging, data_dir, database, engine)
+        return _put_in_place(staging, data_dir, database, engine, seed_folders)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -349,7 +365,11 @@ def _check_manifest(
 
 
 def refuse_unless_empty(
-    data_dir: Path, database: Path | None, engine: Engine, seeds: frozenset[str]
+    data_dir: Path,
+    database: Path | None,
+    engine: Engine,
+    seeds: frozenset[str],
+    seed_folders: frozenset[str] = frozenset(),
 ) -> None:
     """A restore replaces what is there, so it only goes where nothing would be lost: no
     rows but in the seed tables (a PostgreSQL database is not looked at: pg_restore brings
@@ -362,7 +382,9 @@ def refuse_unless_empty(
                 f"The database at {database} already holds data ({_rows(filled)}): restore "
                 "into a new data dir (set AMBULANTE_DATA_DIR to a new folder)."
             )
-    files = data_files(data_dir, _database_files(database) | {data_dir / KEY_FILE})
+    leave_out = _database_files(database) | {data_dir / KEY_FILE}
+    leave_out |= {data_dir / folder for folder in seed_folders}
+    files = data_files(data_dir, leave_out)
     if files:
         shown = ", ".join(files[:LISTED_AT_MOST])
         raise BackupRefused(
@@ -380,7 +402,13 @@ def table_rows(engine: Engine) -> dict[str, int]:
         }
 
 
-def _put_in_place(staging: Path, data_dir: Path, database: Path | None, engine: Engine) -> Archived:
+def _put_in_place(
+    staging: Path,
+    data_dir: Path,
+    database: Path | None,
+    engine: Engine,
+    seed_folders: frozenset[str],
+) -> Archived:
     tables = None
     if database is not None:
         snapshot = staging / DATABASE_MEMBER
@@ -400,6 +428,8 @@ def _put_in_place(staging: Path, data_dir: Path, database: Path | None, engine: 
         os.chmod(snapshot, PRIVATE_FILE_MODE)
         shutil.move(snapshot, database)
         keep_private(database, PRIVATE_FILE_MODE)
+    for folder in seed_folders:  # the new install's demo files: their database is gone
+        shutil.rmtree(data_dir / folder, ignore_errors=True)
     files = []
     extracted = staging / FILES_FOLDER
     for name in data_files(extracted, set()):
@@ -449,7 +479,7 @@ def register_commands(app: Flask) -> None:
         engine = engine_of(app)
         try:
             data_dir = Path(app.config["DATA_DIR"])
-            restored = restore_backup(path, data_dir, engine, seed_tables(app))
+            restored = restore_backup(path, data_dir, engine, seed_tables(app), seed_folders(app))
         except BackupRefused as error:
             raise click.ClickException(str(error)) from None
         click.echo(f"Restored {restored.describe()} into {app.config['DATA_DIR']}.")

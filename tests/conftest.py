@@ -18,6 +18,7 @@ from hypothesis import settings
 from core.clock import today_local
 from core.database import engine_of, session_for
 from core.staff.models import Role
+from media.storage import MEDIA_DIR
 from run import create_app
 from tests.factories import clear_ambulante_environment, sign_in, staff_account
 from tests.servers import Server, SharedDatabase
@@ -70,6 +71,9 @@ def app(
     data_dir = tmp_path / "data"
     data_dir.mkdir(mode=0o700)
     shutil.copyfile(template_database, data_dir / DATABASE_FILE)
+    media_files = template_database.parent / MEDIA_DIR  # the demo portraits' files
+    if media_files.is_dir():
+        shutil.copytree(media_files, data_dir / MEDIA_DIR, copy_function=os.link)
     monkeypatch.setenv("AMBULANTE_DATA_DIR", str(data_dir))
     app = create_app({**TEST_CONFIG, **app_config, "AUTO_MIGRATE": False, "SEED_DEMO": False})
     yield app

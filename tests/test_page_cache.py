@@ -99,11 +99,12 @@ def test_every_table_the_pages_show_raises_the_version(session):
     names = session.scalars(
         text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%bump%'")
     ).all()
+    events = ("insert", "update", "delete")
+    calendar = ("offerings", "units", "bookings", "blackouts")
+    library = ("portraits", "portrait_renditions")
     assert set(names) == {
-        f"{table}_bump_calendar_version_{event}"
-        for table in ("offerings", "units", "bookings", "blackouts")
-        for event in ("insert", "update", "delete")
-    }
+        f"{table}_bump_calendar_version_{event}" for table in calendar for event in events
+    } | {f"{table}_bump_library_version_{event}" for table in library for event in events}
 
 
 def test_a_query_string_that_is_not_utf8_is_not_an_error(client):
