@@ -29,6 +29,7 @@ from booking.offering_admin import (
 )
 from core.clock import now_utc, today_local
 from core.database import get_session
+from core.forms import RuleCheckedForm
 from core.frame import add_staff_navigation
 from core.staff import admin_required, audit
 from core.staff.audit import add_action_labels
@@ -48,7 +49,7 @@ def _days(label: Any, name: str) -> IntegerField:
     )
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(RuleCheckedForm):
     title_fr = StringField(_l("Title in French"), render_kw={"maxlength": TITLE_MAX_LENGTH})
     title_en = StringField(_l("Title in English"), render_kw={"maxlength": TITLE_MAX_LENGTH})
     description_fr = TextAreaField(
@@ -72,12 +73,6 @@ class SettingsForm(FlaskForm):
         values = {name: self[name].data for name in OfferingSettings.__dataclass_fields__}
         self.attach(offering_admin.settings_errors(values))
         return read and not self.errors
-
-    def attach(self, errors: dict[str, Any]) -> None:
-        for name, message in errors.items():
-            field = self[name]
-            if not field.errors:
-                field.errors = [*field.errors, str(message)]
 
     def settings(self) -> OfferingSettings:
         return OfferingSettings(

@@ -3,11 +3,13 @@ headers, error pages."""
 
 from __future__ import annotations
 
+import io
 import logging
-from typing import Any
+from typing import IO, Any
 
-from flask import Flask, current_app, jsonify, make_response, render_template, request
+from flask import Flask, Request, current_app, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
@@ -56,15 +58,21 @@ def render_page_or_fragment(page: str, fragment: str, fragment_target: str, **co
 
 
 def limit_request_body(app: Flask, blueprint: str, max_bytes: int) -> None:
-    """A blueprint's own limit on what a request may send (uploads need more than forms)."""
+    """A blueprint's own limit on what a request may send (uploads need more than forms; a
+    limit above the site's holds for signed-in staff, everyone else keeps the site's)."""
     app.extensions.setdefault(BODY_LIMITS, {})[blueprint] = max_bytes
 
 
 def _apply_body_limit() -> None:
     # Registered before CSRFProtect's check, which is the first to read a form body.
-    limits = current_app.extensions.get(BODY_LIMITS, {})
-    if request.blueprint in limits:
-        request.max_content_length = limits[request.blueprint]
+    limit = current_app.extensions.get(BODY_LIMITS, {}).get(request.blueprint)
+    if limit is None:
+        return
+    # A limit above the site's is for signed-in staff only (uploads): nobody else has a
+    # request of that size read, and held in memory (RequestKeepingFilesInMemory).
+    if limit > current_app.config["MAX_CONTENT_LENGTH"] and not current_user.is_authenticated:
+        return
+    request.max_content_length = limit
 
 
 def is_api_request() -> bool:
@@ -159,6 +167,16 @@ class RowIdConverter(IntegerConverter):
         super().__init__(map, *args, max=max, **kwargs)
 
 
+class RequestKeepingFilesInMemory(Request):
+    """Files sent with a form are held in memory, never spooled to a temporary file the way
+    Werkzeug does past 500 kB: a photo still carrying where someone lives is never written
+    to disk before it is cleaned. The body limits (DEFAULT_BODY_LIMIT, a blueprint's own)
+    bound what is held."""
+
+    def _get_file_stream(self, *_args: Any, **_kwargs: Any) -> IO[bytes]:
+        return io.BytesIO()
+
+
 class ViewMixesReadsAndWrites(RuntimeError):
     """A view answering GET (so HEAD) and POST: HEAD would reach the code that writes."""
 
@@ -180,6 +198,7 @@ def init_app(app: Flask) -> None:
     converters = app.url_map.converters
     converters["default"] = converters["string"] = PathSegmentConverter
     converters["int"] = RowIdConverter
+    app.request_class = RequestKeepingFilesInMemory
     app.config.update(SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True)
     if app.config["MAX_CONTENT_LENGTH"] is None:  # Flask's default: no limit at all
         app.config["MAX_CONTENT_LENGTH"] = DEFAULT_BODY_LIMIT

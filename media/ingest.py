@@ -10,6 +10,8 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from media.renditions import can_be_made
+
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # a camera JPEG is 10–25 MB
 MAX_PIXELS = 60_000_000  # below Pillow's own bomb limit (about 89 MP)
 
@@ -57,6 +59,7 @@ def too_many_pixels_message(max_pixels: int) -> LazyString:
 
 NOT_AN_IMAGE = _l("This file is not a JPEG, PNG or WebP image.")
 DAMAGED = _l("This image is damaged or incomplete: export it again and send the new file.")
+TOO_NARROW = _l("This image is too long and narrow to be shown: crop it and send it again.")
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,8 @@ def clean_upload(
         ImageOps.exif_transpose(image, in_place=True)
     except Exception as error:  # whatever a broken file makes a decoder raise
         raise ImageRefused(DAMAGED) from error
+    if not can_be_made(image.width, image.height):  # upright: the sides as they will be shown
+        raise ImageRefused(TOO_NARROW)
     # Rebound, not kept beside: a 24 MP image is about 100 MB in memory.
     image = to_srgb(image)
     # Nothing read from the file goes back into it: Pillow writes a JPEG's comment and a

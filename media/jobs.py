@@ -18,6 +18,7 @@ from core.clock import now_utc
 from core.database import begin_write, session_for
 from media import storage
 from media.models import Portrait, PortraitState, Rendition, RenditionJob
+from media.portraits import remove_unused_files
 from media.renditions import make_renditions
 
 MAX_ATTEMPTS = 3
@@ -67,30 +68,34 @@ def _work(session: Session, data_dir: Path, job_id: int, now: dt.datetime) -> in
         return 0
     original = (portrait.original_sha256, portrait.original_format)
     session.commit()  # no transaction stays open while images are made
+    stored: list[tuple[str, str]] = []
     try:
         renditions = make_renditions(storage.read(data_dir, *original))
         for rendition in renditions:
             rendition_sha = _sha256(rendition.data)
             storage.store(data_dir, rendition_sha, rendition.format, rendition.data)
+            stored.append((rendition_sha, rendition.format))
     except Exception as error:  # noqa: BLE001 - any failure is kept with the job, and shown
         log.exception("renditions of portrait %s failed", portrait.slug)
         _failed(session, job_id, f"{type(error).__name__}: {error}", now)
+        remove_unused_files(session, data_dir, stored)
         return 0
     begin_write(session)
     portrait = session.get(Portrait, portrait.id, populate_existing=True)
     job = session.get(RenditionJob, job_id, populate_existing=True)
-    if portrait is None or job is None:  # deleted while its sizes were made
+    if portrait is None or job is None:  # deleted while its sizes were made: so are they
         session.rollback()
+        remove_unused_files(session, data_dir, stored)
         return 0
     portrait.renditions = [
         Rendition(
             width=rendition.width,
             height=rendition.height,
             format=rendition.format,
-            sha256=_sha256(rendition.data),
+            sha256=sha256,
             size=len(rendition.data),
         )
-        for rendition in renditions
+        for rendition, (sha256, _format) in zip(renditions, stored, strict=True)
     ]
     portrait.state, portrait.failure = PortraitState.READY.value, None
     job.done_at, job.last_error = now, None

@@ -35,7 +35,7 @@ from core.staff.audit import add_action_labels
 from core.web import error_response, limit_request_body, render_page_or_fragment
 from media import jobs, library_service, storage
 from media.ingest import MAX_UPLOAD_BYTES
-from media.library_forms import MoveForm, PortraitForm
+from media.library_forms import MOVE_MESSAGE, MoveForm, PortraitForm
 from media.library_service import (
     MEBIBYTE,
     UPLOAD_BODY_LIMIT,
@@ -221,7 +221,7 @@ def _back_to(portrait_id: int | None = None) -> Response:
 def move(portrait_id: int) -> Response | tuple[str, int] | Any:
     form = MoveForm()
     if not form.validate():
-        return error_response(400, _("Say which way to move it: up or down."))
+        return error_response(400, str(MOVE_MESSAGE))
     try:
         move_portrait(get_session(), portrait_id, form.steps(), current_user.email, now_utc())
     except PortraitNotFound:

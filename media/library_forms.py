@@ -17,10 +17,12 @@ from wtforms import (
 from wtforms.validators import InputRequired, Optional
 
 from core.clock import today_local
+from core.forms import RuleCheckedForm
 from media.library_service import DATES, LENGTHS, TEXTS, text_errors
 from media.portraits import PortraitText
 
 DATE_MESSAGE = _l("Enter a date (YYYY-MM-DD).")
+MOVE_MESSAGE = _l("Say which way to move it: up or down.")
 
 
 def _strip(value: Any) -> Any:
@@ -39,7 +41,7 @@ def _date(label: Any) -> DateField:
     return DateField(label, validators=[Optional()], invalid_value_message=DATE_MESSAGE)
 
 
-class PortraitForm(FlaskForm):
+class PortraitForm(RuleCheckedForm):
     caption_fr = _caption(_l("Caption in French"), "caption_fr")
     caption_es = _caption(_l("Caption in Spanish"), "caption_es")
     caption_en = _caption(_l("Caption in English"), "caption_en")
@@ -63,12 +65,6 @@ class PortraitForm(FlaskForm):
         self.attach({name: message for name, message in errors.items() if name not in unreadable})
         return read and not self.errors
 
-    def attach(self, errors: dict[str, Any]) -> None:
-        for name, message in errors.items():
-            field = self[name]
-            if not field.errors:
-                field.errors = [*field.errors, str(message)]
-
     def text(self) -> PortraitText:
         """What was typed; a date that could not be read counts as none (its field says so)."""
         return PortraitText(
@@ -84,7 +80,7 @@ class MoveForm(FlaskForm):
 
     direction = RadioField(
         choices=[SelectChoice("up", _l("Up")), SelectChoice("down", _l("Down"))],
-        validators=[InputRequired(_l("Say which way to move it: up or down."))],
+        validators=[InputRequired(MOVE_MESSAGE)],
     )
 
     def steps(self) -> int:

@@ -20,13 +20,18 @@ from typing import Any, BinaryIO
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.header_text import breaks_a_header_line, breaks_a_paragraph
 from media.ingest import MAX_UPLOAD_BYTES, CleanImage, ImageRefused, clean_upload
 from media.models import LANGUAGES, Portrait
-from media.portraits import AlreadyImported, PortraitText, add_portrait, update_portrait
+from media.portraits import (
+    AlreadyImported,
+    PortraitText,
+    add_portrait,
+    portrait_of_file,
+    update_portrait,
+)
 
 MEBIBYTE = 1024 * 1024
 # The library's own limit on a request (the rest of the site takes a mebibyte): about ten
@@ -75,7 +80,7 @@ def source_sha256(data: bytes) -> str:
 
 def imported_as(session: Session, data: bytes) -> Portrait | None:
     """The portrait already made from these very bytes, if any: no need to clean them again."""
-    return session.scalar(select(Portrait).where(Portrait.source_sha256 == source_sha256(data)))
+    return portrait_of_file(session, source_sha256(data))
 
 
 def refusal(error: ImageRefused) -> str:
@@ -376,7 +381,7 @@ def file_imported_as(session: Session, path: Path) -> Portrait | None:
     with path.open("rb") as file:
         while chunk := file.read(HASH_CHUNK):
             digest.update(chunk)
-    return session.scalar(select(Portrait).where(Portrait.source_sha256 == digest.hexdigest()))
+    return portrait_of_file(session, digest.hexdigest())
 
 
 def clean_file(path: Path) -> CleanImage | str:

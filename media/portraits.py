@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from core.database import begin_write
@@ -121,6 +122,11 @@ def portrait_by_id(session: Session, portrait_id: int) -> Portrait:
     return portrait
 
 
+def portrait_of_file(session: Session, source_sha256: str) -> Portrait | None:
+    """The portrait made from the file whose bytes (as uploaded) have this hash, if any."""
+    return session.scalar(select(Portrait).where(Portrait.source_sha256 == source_sha256))
+
+
 def add_portrait(
     session: Session,
     data_dir: Path,
@@ -131,12 +137,12 @@ def add_portrait(
 ) -> Portrait:
     """Keep the clean original and queue its renditions; the caller commits. The file is
     written first (content-addressed, so a repeat writes nothing new); only then the row."""
-    existing = session.scalar(select(Portrait).where(Portrait.source_sha256 == image.source_sha256))
+    existing = portrait_of_file(session, image.source_sha256)
     if existing is not None:
         raise AlreadyImported(existing)
     storage.store(data_dir, image.sha256, image.format, image.data)
     begin_write(session)
-    existing = session.scalar(select(Portrait).where(Portrait.source_sha256 == image.source_sha256))
+    existing = portrait_of_file(session, image.source_sha256)
     if existing is not None:  # imported by another process meanwhile
         session.rollback()
         raise AlreadyImported(existing)
@@ -155,7 +161,16 @@ def add_portrait(
         **asdict(text or PortraitText()),
     )
     session.add(portrait)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # PostgreSQL: another transaction added the same file after the check above (a
+        # double-clicked upload); its row is committed once this one has waited for it.
+        session.rollback()
+        existing = portrait_of_file(session, image.source_sha256)
+        if existing is None:
+            raise
+        raise AlreadyImported(existing) from None
     session.add(RenditionJob(portrait_id=portrait.id))
     if actor is not None:  # a person's upload; the demo placeholders are nobody's doing
         _record(
@@ -250,9 +265,16 @@ def delete_portrait(
     session.delete(portrait)
     session.flush()
     session.commit()
+    remove_unused_files(session, data_dir, files)
+
+
+def remove_unused_files(session: Session, data_dir: Path, files: Sequence[tuple[str, str]]) -> None:
+    """Remove each (sha256, format) file no portrait uses any more (the same bytes may serve
+    two portraits); the caller has committed whatever stopped using them."""
     for sha256, image_format in files:
         if not _still_used(session, sha256):
             storage.remove(data_dir, sha256, image_format)
+    session.commit()
 
 
 def _still_used(session: Session, sha256: str) -> bool:

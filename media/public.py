@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from core.clock import today_local
 from core.database import get_session
 from media import storage
+from media.models import LANGUAGES
 from media.portraits import PortraitNotFound, public_portrait, public_rendition
 
 blueprint = Blueprint("media", __name__)
 ONE_YEAR = 31_536_000
 FINGERPRINT = re.compile(r"[0-9a-f]{64}")
-CAPTION_LANGUAGES = ("fr", "es", "en")
 
 
 @blueprint.get("/media/<sha256>.<extension>")
@@ -44,6 +44,9 @@ def portrait_page(slug: str) -> str:
         portrait = public_portrait(get_session(), slug, today_local())
     except PortraitNotFound:
         abort(404)
-    return render_template(
-        "media/portrait.html", portrait=portrait, caption_languages=CAPTION_LANGUAGES
-    )
+    return render_template("media/portrait.html", portrait=portrait, caption_languages=LANGUAGES)
+
+
+def image_url(sha256: str, image_format: str) -> str:
+    """The public address of a rendition (what `image` serves)."""
+    return url_for("media.image", sha256=sha256, extension=storage.EXTENSIONS[image_format])

@@ -28,6 +28,9 @@ JPEG_SETTINGS = {"quality": 82, "subsampling": "4:2:0", "progressive": True, "op
 # photo). Each strip reads the source rows around it, so the seams are exact.
 BAND_ROWS = 256
 FLATTEN_ON = (255, 255, 255)  # JPEG has no transparency: see-through pixels become white
+# The longest side each format can hold: libwebp's, and libjpeg's (the original's format).
+WEBP_MAX_SIDE = 16_383
+JPEG_MAX_SIDE = 65_500
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,22 @@ def widths_for(original_width: int) -> tuple[int, ...]:
     than the smallest, one rendition at its own width."""
     fitting = tuple(width for width in WIDTHS if width <= original_width)
     return fitting or (original_width,)
+
+
+def shapes(original_width: int, original_height: int) -> list[tuple[int, int]]:
+    """The (width, height) of each rendition, the original's proportions kept."""
+    return [
+        (width, max(round(original_height * width / original_width), 1))
+        for width in widths_for(original_width)
+    ]
+
+
+def can_be_made(original_width: int, original_height: int) -> bool:
+    """Whether the original and every rendition fit in their formats: a very tall, narrow
+    image (a strip 300 pixels wide and 20,000 high) does not."""
+    return max(original_width, original_height) <= JPEG_MAX_SIDE and all(
+        height <= WEBP_MAX_SIDE for _width, height in shapes(original_width, original_height)
+    )
 
 
 def make_renditions(original: bytes, *, threads: int = 1) -> list[Rendition]:
@@ -81,10 +100,8 @@ def sizes(
     the full image for every width, for the same pixels to within rounding
     (tests/test_media_pipeline.py)."""
     image = Image.open(io.BytesIO(original), formats=["JPEG", "PNG", "WEBP"])
-    original_width, original_height = image.size
-    widths = widths_for(original_width)
-    shapes = [(width, max(round(original_height * width / original_width), 1)) for width in widths]
-    largest = max(shapes)
+    wanted = shapes(*image.size)
+    largest = max(wanted)
     if image.format == "JPEG":
         image.draft("RGB", largest)
     image.load()
@@ -97,7 +114,7 @@ def sizes(
     current = resize_in_bands(image, largest, run)
     del image  # the full-size decode (about 100 MB for 24 MP) is not needed any more
     yield current
-    for shape in sorted(shapes, reverse=True)[1:]:
+    for shape in sorted(wanted, reverse=True)[1:]:
         current = current.resize(shape, Image.Resampling.LANCZOS)
         yield current
 

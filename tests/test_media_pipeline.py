@@ -370,6 +370,24 @@ def test_a_file_that_starts_like_a_jpeg_but_is_not_one_is_damaged():
     assert "damaged or incomplete" in message
 
 
+@pytest.mark.parametrize(
+    "size",
+    [(1, 70_000), (300, 20_000)],
+    ids=["longer-than-a-jpeg-holds", "taller-than-a-webp-holds"],
+)
+def test_a_long_narrow_strip_no_size_could_be_made_of_is_refused_with_a_reason(size):
+    message, _ = refusal(saved(Image.new("L", size, 128), "PNG"))
+    assert message == "This image is too long and narrow to be shown: crop it and send it again."
+
+
+def test_a_wide_panorama_is_kept_and_each_size_made_from_it():
+    clean = clean_upload(saved(Image.new("RGB", (20_000, 3), GREY), "PNG"))
+    made = make_renditions(clean.data)
+    assert [(r.width, r.height) for r in made] == [
+        (w, 1) for w in (480, 960, 1920, 3840) for _ in FORMATS
+    ]
+
+
 def test_a_file_over_the_size_limit_is_refused_before_it_is_read():
     data = saved(upright_scene(), "JPEG")
     assert clean_upload(data, max_bytes=len(data)).width == SCENE[0]

@@ -6,20 +6,28 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import random
 import re
+import tempfile
+import threading
 
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from core.clock import now_utc
+from core.database import session_for
 from core.staff.audit import events_of
 from core.web import BODY_LIMITS
-from media import storage
+from media import jobs, storage
+from media.ingest import clean_upload
 from media.jobs import work_due_jobs
-from media.library_service import CAPTION_MAX_LENGTH
+from media.library_service import CAPTION_MAX_LENGTH, Outcome, add_clean_image
 from media.models import Portrait, PortraitState
-from tests.factories import staff_post
+from media.portraits import add_portrait
+from tests.factories import csrf_token, staff_post
 
 EN = {"Accept-Language": "en"}
 HTMX_UPLOAD = {**EN, "HX-Request": "true", "HX-Target": "upload-results"}
@@ -37,6 +45,23 @@ def image_bytes(colour: tuple[int, int, int], image_format: str = "JPEG") -> byt
 def upload(client, files: list[tuple[bytes, str]], headers: dict[str, str] | None = None):
     data = {"files": [(io.BytesIO(content), name) for content, name in files]}
     return staff_post(client, "/staff/portraits", data, headers=headers or EN)
+
+
+def upload_large(client, content: bytes, name: str, token: str = "", headers=EN):
+    """An upload past 500 kB, its body encoded here in memory (the test client would spill
+    it to a temporary file of its own)."""
+    fields = {"csrf_token": token, "files": FileStorage(io.BytesIO(content), name, "files")}
+    boundary, body = encode_multipart(fields)
+    return client.post(
+        "/staff/portraits",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+        headers=headers,
+    )
+
+
+def media_files(app) -> set[str]:
+    return {path.name for path in (app.config["DATA_DIR"] / storage.MEDIA_DIR).rglob("*.*")}
 
 
 def make_renditions(app, session) -> int:
@@ -425,6 +450,110 @@ def test_staff_delete_a_portrait_after_seeing_what_goes(app, staff_client, sessi
     page = staff_client.get("/staff/portraits", headers=EN).get_data(as_text=True)
     assert "Portrait deleted, with its image files." in page
     assert staff_client.get(f"/staff/portraits/{portrait_id}/delete").status_code == 404
+
+
+def test_a_portrait_deleted_while_its_sizes_are_made_leaves_no_file_behind(
+    app, staff_client, session, monkeypatch
+):
+    before = media_files(app)
+    upload(staff_client, [(image_bytes((30, 90, 150)), "supprimee.jpg")])
+    portrait_id = newest(session).id
+    made_meanwhile = jobs.make_renditions
+
+    def deleted_meanwhile(original: bytes, **options):
+        made = made_meanwhile(original, **options)
+        staff_post(staff_client, f"/staff/portraits/{portrait_id}/delete", headers=EN)
+        return made
+
+    monkeypatch.setattr(jobs, "make_renditions", deleted_meanwhile)
+
+    assert make_renditions(app, session) == 0
+    fresh(session)
+    assert session.get(Portrait, portrait_id) is None
+    assert media_files(app) == before  # not its original, not one of its sizes
+
+
+def test_a_photo_is_never_written_to_disk_before_it_is_cleaned(staff_client, monkeypatch):
+    spilled = []
+    spill = tempfile.TemporaryFile  # where an upload too large to keep in memory would go
+
+    def watched(*args, **kwargs):
+        spilled.append(kwargs)
+        return spill(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", watched)
+    noise = random.Random(9).randbytes(900 * 700 * 3)
+    exif = Image.Exif()
+    exif.get_ifd(0x8825).update({1: "N", 2: (45.0, 31.0, 12.5), 18: "WGS-84"})
+    photo = io.BytesIO()
+    Image.frombytes("RGB", (900, 700), noise).save(photo, "JPEG", quality=95, exif=exif)
+    assert len(photo.getvalue()) > 512 * 1024  # past what Werkzeug keeps in memory itself
+
+    token = csrf_token(staff_client, "/staff/portraits")
+
+    answer = upload_large(staff_client, photo.getvalue(), "gps.jpg", token, HTMX_UPLOAD)
+
+    assert "Added 1, skipped 0, refused 0." in answer.get_data(as_text=True)
+    assert spilled == []
+
+
+def test_only_signed_in_staff_may_send_an_upload_larger_than_a_form(client, session):
+    big = b"\xff\xd8\xff" + bytes(2 * 1024 * 1024)  # past the site's 1 MiB, under the library's
+    before = count(session)
+
+    answer = upload_large(client, big, "grande.jpg")
+
+    assert answer.status_code == 413  # refused at the site's limit, never read in
+    assert count(session) == before
+
+
+def test_staff_uploading_a_strip_too_long_and_narrow_are_told_why(staff_client, session):
+    before = count(session)
+    strip = io.BytesIO()
+    Image.new("L", (1, 70_000), 90).save(strip, "PNG")
+
+    answer = upload(staff_client, [(strip.getvalue(), "bande.png")], HTMX_UPLOAD)
+
+    assert answer.status_code == 200
+    page = answer.get_data(as_text=True)
+    assert "This image is too long and narrow to be shown: crop it and send it again." in page
+    assert count(session) == before
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_the_same_file_added_twice_at_the_same_moment_is_kept_once(request, fresh_app, database):
+    """A double-clicked upload: the second request finds the first's portrait (PostgreSQL
+    lets both look before either has written)."""
+    config = {"SEED_DEMO": False}
+    if database == "postgresql":
+        config["DATABASE_URL"] = request.getfixturevalue("postgres_url")
+    app = fresh_app(**config)
+    image = clean_upload(image_bytes((5, 100, 200)))
+    results = []
+    with session_for(app) as first:
+        portrait = add_portrait(first, app.config["DATA_DIR"], image, "a@centre.example", now_utc())
+
+        def second_request() -> None:
+            with session_for(app) as second:
+                results.append(
+                    add_clean_image(
+                        second,
+                        app.config["DATA_DIR"],
+                        "b.jpg",
+                        image,
+                        "b@centre.example",
+                        now_utc(),
+                    )
+                )
+
+        second = threading.Thread(target=second_request)
+        second.start()
+        second.join(1)  # it waits for the first upload's transaction
+        first.commit()
+        second.join(30)
+    assert [(result.outcome, result.slug) for result in results] == [
+        (Outcome.SKIPPED, portrait.slug)
+    ]
 
 
 def test_staff_record_a_withdrawal_and_the_portrait_leaves_every_public_address(
