@@ -123,6 +123,14 @@ def _held_on(engine: Any, start: dt.date) -> list[tuple[str, int]]:
         ]
 
 
+def _the_other_crate(engine: Any, start: dt.date) -> int:
+    """The crate left free on the days whose one crate a union already holds."""
+    (taken,) = {unit for _reference, unit in _held_on(engine, start)}
+    with Session(engine) as session:
+        offering = select(Unit.offering_id).where(Unit.id == taken).scalar_subquery()
+        return session.scalar(select(Unit.id).where(Unit.offering_id == offering, Unit.id != taken))
+
+
 def _unions_for(start: dt.date, end: dt.date, round_number: int) -> list[dict[str, Any]]:
     return [
         api_body(
@@ -148,18 +156,8 @@ def test_staff_move_and_union_requests_never_both_take_the_last_crate(
             assert _request(union_port, api_body(OFFERING, start=start, end=end)) == 201
             elsewhere = start + dt.timedelta(days=20)
             assert _request(union_port, api_body(OFFERING, start=elsewhere)) == 201
-            (taken_unit,) = {unit for _ref, unit in _held_on(engine, start)}
             ((moving, _unit),) = _held_on(engine, elsewhere)
-            with Session(engine) as session:
-                free_unit = session.scalar(
-                    select(Unit.id).where(
-                        Unit.offering_id
-                        == session.scalar(
-                            select(Booking.offering_id).where(Booking.reference == moving)
-                        ),
-                        Unit.id != taken_unit,
-                    )
-                )
+            free_unit = _the_other_crate(engine, start)
             token = browser.token(f"/staff/bookings/{moving}")
             move = {"start": start.isoformat(), "end": end.isoformat(), "unit": str(free_unit)}
             statuses = _together(
@@ -199,15 +197,7 @@ def test_blackout_and_union_requests_never_both_take_the_last_crate(
             start = days_from_today(60 + 40 * round_number)
             end = start + dt.timedelta(days=4)
             assert _request(union_port, api_body(OFFERING, start=start, end=end)) == 201
-            (taken_unit,) = {unit for _ref, unit in _held_on(engine, start)}
-            with Session(engine) as session:
-                free_unit = session.scalar(
-                    select(Unit.id).where(
-                        Unit.offering_id
-                        == select(Unit.offering_id).where(Unit.id == taken_unit).scalar_subquery(),
-                        Unit.id != taken_unit,
-                    )
-                )
+            free_unit = _the_other_crate(engine, start)
             token = browser.token("/staff/blackouts")
             blackout = {
                 "target": f"unit-{free_unit}",
