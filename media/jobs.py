@@ -25,6 +25,7 @@ MAX_ATTEMPTS = 3
 CLAIM_SECONDS = 600  # a worker that died mid-job leaves it to another after this
 IDLE_SECONDS = 2.0  # how often an idle worker looks for work
 WAKE = "ambulante_media_wake"
+ABANDONED = "the worker stopped while making its sizes (too large for the server's memory?)"
 log = logging.getLogger(__name__)
 
 
@@ -37,12 +38,16 @@ def _is_due(now: dt.datetime):  # type: ignore[no-untyped-def]
 
 
 def _claim(session: Session, job_id: int, now: dt.datetime) -> bool:
-    """Take the job for this worker only; every other worker sees it as not due."""
+    """Take the job for this worker only; every other worker sees it as not due. The try
+    counts from here: a worker that dies on it (out of memory, say) has used one."""
     begin_write(session)
     result = session.execute(
         update(RenditionJob)
         .where(RenditionJob.id == job_id, _is_due(now))
-        .values(next_attempt_at=now + dt.timedelta(seconds=CLAIM_SECONDS))
+        .values(
+            next_attempt_at=now + dt.timedelta(seconds=CLAIM_SECONDS),
+            attempts=RenditionJob.attempts + 1,
+        )
         .execution_options(synchronize_session=False)
     )
     session.commit()
@@ -51,6 +56,7 @@ def _claim(session: Session, job_id: int, now: dt.datetime) -> bool:
 
 def work_due_jobs(session: Session, data_dir: Path, now: dt.datetime) -> int:
     """Make the renditions of every portrait whose job is due; returns how many were made."""
+    _give_up_on_abandoned_jobs(session, now)
     due = session.scalars(select(RenditionJob.id).where(_is_due(now)).order_by(RenditionJob.id))
     job_ids = list(due)
     session.commit()
@@ -103,13 +109,34 @@ def _work(session: Session, data_dir: Path, job_id: int, now: dt.datetime) -> in
     return 1
 
 
+def _give_up_on_abandoned_jobs(session: Session, now: dt.datetime) -> None:
+    """Jobs whose every try was claimed and never finished (each worker died on it): their
+    portraits say so instead of "processing" for ever."""
+    abandoned = select(RenditionJob.portrait_id).where(
+        RenditionJob.done_at.is_(None),
+        RenditionJob.attempts >= MAX_ATTEMPTS,
+        RenditionJob.next_attempt_at <= now,
+    )
+    portraits = session.scalars(
+        select(Portrait).where(
+            Portrait.id.in_(abandoned), Portrait.state == PortraitState.PROCESSING.value
+        )
+    ).all()
+    if not portraits:
+        session.commit()
+        return
+    begin_write(session)
+    for portrait in portraits:
+        portrait.state, portrait.failure = PortraitState.FAILED.value, ABANDONED
+    session.commit()
+
+
 def _failed(session: Session, job_id: int, reason: str, now: dt.datetime) -> None:
     begin_write(session)
     job = session.get(RenditionJob, job_id, populate_existing=True)
     if job is None:
         session.rollback()
         return
-    job.attempts += 1
     job.last_error = reason[:2000]
     job.next_attempt_at = now + dt.timedelta(minutes=2**job.attempts)
     if job.attempts >= MAX_ATTEMPTS:

@@ -184,3 +184,18 @@ def test_a_second_process_on_the_same_data_dir_serves_the_same_files(shared_data
         from_first = urllib.request.urlopen(f"http://{HOST}:{first}{url}", timeout=10).read()
         from_second = urllib.request.urlopen(f"http://{HOST}:{second}{url}", timeout=10).read()
         assert from_first == from_second and len(from_first) > 1000
+
+
+def test_a_job_its_workers_die_on_is_shown_failed_not_processing_for_ever(app, session):
+    portrait = add_portrait(
+        session, app.config["DATA_DIR"], clean_upload(_picture(colour="plum")), "t", now_utc()
+    )
+    session.commit()
+    job = session.scalar(select(RenditionJob).where(RenditionJob.portrait_id == portrait.id))
+    moment = now_utc()
+    for _try in range(jobs.MAX_ATTEMPTS):  # each time a worker claims it, then dies
+        assert jobs._claim(session, job.id, moment)  # noqa: SLF001
+        moment += dt.timedelta(seconds=jobs.CLAIM_SECONDS + 1)
+    assert jobs.work_due_jobs(session, app.config["DATA_DIR"], moment) == 0
+    session.refresh(portrait)
+    assert portrait.state == PortraitState.FAILED and "worker stopped" in portrait.failure
