@@ -23,6 +23,7 @@ from core.database import begin_write
 from core.i18n import localized
 from core.outbox import Composed, MailSettings
 
+STAFF_LANGUAGE = "fr"  # the centre's staff read French, whatever the union's language
 MANAGE_PATH = "/bookings/{token}"  # the union's private page (booking.routes.manage)
 
 
@@ -36,7 +37,7 @@ def booking_requested(
 ) -> list[Composed]:
     """The union's acknowledgement and the staff notice."""
     return [
-        _to_union(
+        to_union(
             mail,
             booking,
             token,
@@ -45,7 +46,7 @@ def booking_requested(
             "booking/email/requested.txt",
         ),
         # The union's own words stay in the body: no text a union typed becomes a header.
-        _to_staff(
+        to_staff(
             mail,
             booking,
             _l("New request %(reference)s", reference=booking.reference),
@@ -59,7 +60,7 @@ def link_renewed(
 ) -> list[Composed]:
     """The union's new private link, after staff renewed it."""
     return [
-        _to_union(
+        to_union(
             mail,
             booking,
             token,
@@ -72,7 +73,7 @@ def link_renewed(
 
 def booking_cancelled(mail: MailSettings, booking: Booking) -> list[Composed]:
     return [
-        _to_staff(
+        to_staff(
             mail,
             booking,
             _l("Request %(reference)s cancelled by the union", reference=booking.reference),
@@ -86,7 +87,7 @@ def status_changed(mail: MailSettings, booking: Booking, now: dt.datetime) -> li
     carries the updated calendar file."""
     subject, template = UNION_NOTICES[booking.status]
     return [
-        _to_union(
+        to_union(
             mail,
             booking,
             None,
@@ -101,7 +102,7 @@ def status_changed(mail: MailSettings, booking: Booking, now: dt.datetime) -> li
 def dates_moved(mail: MailSettings, booking: Booking, now: dt.datetime) -> list[Composed]:
     """New dates or another unit: the union gets the updated calendar file."""
     subject = _l("New dates for your booking %(reference)s", reference=booking.reference)
-    return [_to_union(mail, booking, None, now, subject, "booking/email/moved.txt")]
+    return [to_union(mail, booking, None, now, subject, "booking/email/moved.txt")]
 
 
 UNION_NOTICES = {
@@ -120,16 +121,19 @@ UNION_NOTICES = {
 }
 
 
-def _to_union(
+def to_union(
     mail: MailSettings,
     booking: Booking,
-    token: str
-    | None,  # None: a staff message, sent without the private link (only its hash is kept)
+    token: str | None,
     now: dt.datetime,
-    subject: LazyString,  # translated once the union's language is set
+    subject: LazyString,
     template: str,
     with_calendar: bool = True,
+    **context: object,
 ) -> Composed:
+    """A message to the union in its language: the subject (lazy) is translated, and any
+    date in it formatted, once that language is set. `token` None: a staff message, sent
+    without the private link (only its hash is kept). `context`: the template's own values."""
     link = manage_url(mail.public_url, token) if token else None
     with force_locale(booking.language):
         title = localized(booking.offering, "title")
@@ -142,20 +146,24 @@ def _to_union(
             sender=mail.sender,
             recipient=booking.email,
             subject=str(subject),
-            body=render_template(template, booking=booking, title=title, manage_url=link),
+            body=render_template(
+                template, booking=booking, title=title, manage_url=link, **context
+            ),
             attachments=[calendar] if with_calendar else [],
         )
 
 
-def _to_staff(mail: MailSettings, booking: Booking, subject: LazyString, template: str) -> Composed:
+def to_staff(
+    mail: MailSettings, booking: Booking, subject: LazyString, template: str, **context: object
+) -> Composed:
     """Staff read French whatever the union's language."""
-    with force_locale("fr"):
+    with force_locale(STAFF_LANGUAGE):
         title = localized(booking.offering, "title")
         return outbox.compose(
             sender=mail.sender,
             recipient=mail.staff_address,
             subject=str(subject),
-            body=render_template(template, booking=booking, title=title),
+            body=render_template(template, booking=booking, title=title, **context),
         )
 
 

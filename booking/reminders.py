@@ -12,12 +12,13 @@ from flask import Flask, current_app, render_template
 from flask.cli import with_appcontext
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import and_, false, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from booking import notify
 from booking.dashboard import WAITING_TOO_LONG_DAYS, PendingRequest, pending_requests
-from booking.ics import booking_calendar
 from booking.models import Booking, Offering
 from booking.status import BookingStatus
 from core import outbox
@@ -29,7 +30,6 @@ from core.outbox import Composed, MailSettings
 log = logging.getLogger(__name__)
 
 STAFF_BOOKING_PATH = "/staff/bookings/{reference}"  # the desk's booking page (desk.booking_page)
-STAFF_LANGUAGE = "fr"
 
 
 def staff_booking_url(public_url: str, reference: str) -> str:
@@ -149,50 +149,35 @@ def _remind(session: Session, mail: MailSettings, booking_id: int, now: dt.datet
 
 def reminder_messages(mail: MailSettings, booking: Booking, now: dt.datetime) -> list[Composed]:
     """The union's reminder in its language, with the calendar file as it stands, and the
-    staff's in French."""
-    with force_locale(booking.language):
-        title = localized(booking.offering, "title")
-        to_union = outbox.compose(
-            sender=mail.sender,
-            recipient=booking.email,
-            subject=_(
+    staff's in French. The date is formatted in each message's own language."""
+    start = LazyString(format_date, booking.start_date, "long")
+    return [
+        notify.to_union(
+            mail,
+            booking,
+            None,
+            now,
+            _l(
                 "Reminder: your booking %(reference)s starts on %(date)s",
                 reference=booking.reference,
-                date=format_date(booking.start_date, "long"),
+                date=start,
             ),
-            body=render_template(
-                "booking/email/reminder.txt",
-                booking=booking,
-                title=title,
-                staff_address=mail.staff_address,
-            ),
-            attachments=[
-                (
-                    f"{booking.reference}.ics",
-                    "text/calendar",
-                    # No private link: only its hash is kept.
-                    booking_calendar(booking, title, None, now),
-                )
-            ],
-        )
-    with force_locale(STAFF_LANGUAGE):
+            "booking/email/reminder.txt",
+            staff_address=mail.staff_address,
+        ),
         # The union's own words stay in the body: no text a union typed becomes a header.
-        to_staff = outbox.compose(
-            sender=mail.sender,
-            recipient=mail.staff_address,
-            subject=_(
+        notify.to_staff(
+            mail,
+            booking,
+            _l(
                 "Reminder: %(reference)s starts on %(date)s",
                 reference=booking.reference,
-                date=format_date(booking.start_date, "long"),
+                date=start,
             ),
-            body=render_template(
-                "booking/email/staff_reminder.txt",
-                booking=booking,
-                title=localized(booking.offering, "title"),
-                desk_url=staff_booking_url(mail.public_url, booking.reference),
-            ),
-        )
-    return [to_union, to_staff]
+            "booking/email/staff_reminder.txt",
+            desk_url=staff_booking_url(mail.public_url, booking.reference),
+        ),
+    ]
 
 
 # The digest ------------------------------------------------------------------------------
@@ -211,7 +196,7 @@ def send_digest(session: Session, mail: MailSettings, today: dt.date, now: dt.da
 
 
 def digest_message(mail: MailSettings, waiting: list[PendingRequest]) -> Composed:
-    with force_locale(STAFF_LANGUAGE):
+    with force_locale(notify.STAFF_LANGUAGE):
         requests = [
             {
                 "booking": item.booking,
