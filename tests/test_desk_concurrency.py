@@ -144,6 +144,30 @@ def _unions_for(start: dt.date, end: dt.date, round_number: int) -> list[dict[st
     ]
 
 
+def _one_winner(
+    browser: Browser,
+    path: str,
+    form: dict[str, str],
+    token: str,
+    union_port: int,
+    round_number: int,
+) -> None:
+    """The staff member's form and the unions' requests for the same days, all at once:
+    exactly one of them gets the last crate, every other one is refused."""
+    start, end = dt.date.fromisoformat(form["start"]), dt.date.fromisoformat(form["end"])
+    statuses = _together(
+        [lambda: browser.post(path, form, token)]
+        + [
+            (lambda body=body: _request(union_port, body))
+            for body in _unions_for(start, end, round_number)
+        ]
+    )
+    staff_status, union_statuses = statuses[0], statuses[1:]
+    winners = (staff_status == 200) + union_statuses.count(201)
+    assert winners == 1, f"staff {staff_status}, unions {union_statuses}"
+    assert staff_status in (200, 409) and set(union_statuses) <= {201, 409}
+
+
 def test_staff_move_and_union_requests_never_both_take_the_last_crate(
     shared_database: SharedDatabase, start_server
 ) -> None:
@@ -158,23 +182,11 @@ def test_staff_move_and_union_requests_never_both_take_the_last_crate(
             assert _request(union_port, api_body(OFFERING, start=elsewhere)) == 201
             ((moving, _unit),) = _held_on(engine, elsewhere)
             free_unit = _the_other_crate(engine, start)
-            token = browser.token(f"/staff/bookings/{moving}")
             move = {"start": start.isoformat(), "end": end.isoformat(), "unit": str(free_unit)}
-            statuses = _together(
-                [
-                    lambda path=f"/staff/bookings/{moving}/move", form=move, csrf=token: (
-                        browser.post(path, form, csrf)
-                    )
-                ]
-                + [
-                    (lambda body=body: _request(union_port, body))
-                    for body in _unions_for(start, end, round_number)
-                ]
+            token = browser.token(f"/staff/bookings/{moving}")
+            _one_winner(
+                browser, f"/staff/bookings/{moving}/move", move, token, union_port, round_number
             )
-            staff_status, union_statuses = statuses[0], statuses[1:]
-            winners = (staff_status == 200) + union_statuses.count(201)
-            assert winners == 1, f"staff {staff_status}, unions {union_statuses}"
-            assert staff_status in (200, 409) and set(union_statuses) <= {201, 409}
             assert len(_held_on(engine, start)) == 2  # both crates, never three holds
         assert read_back(shared_database.url, OVERLAPPING_HOLDS) == []
     finally:
@@ -205,17 +217,7 @@ def test_blackout_and_union_requests_never_both_take_the_last_crate(
                 "end": end.isoformat(),
                 "reason": "Réparation des cadres",
             }
-            statuses = _together(
-                [lambda form=blackout, csrf=token: browser.post("/staff/blackouts", form, csrf)]
-                + [
-                    (lambda body=body: _request(union_port, body))
-                    for body in _unions_for(start, end, round_number)
-                ]
-            )
-            staff_status, union_statuses = statuses[0], statuses[1:]
-            winners = (staff_status == 200) + union_statuses.count(201)
-            assert winners == 1, f"blackout {staff_status}, unions {union_statuses}"
-            assert staff_status in (200, 409) and set(union_statuses) <= {201, 409}
+            _one_winner(browser, "/staff/blackouts", blackout, token, union_port, round_number)
         assert read_back(shared_database.url, BLACKOUTS_UNDER_HOLDS) == []
     finally:
         engine.dispose()
