@@ -12,15 +12,20 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
 from flask import Response, make_response, request, session
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from booking.catalog import calendar_version
+from booking.models import CalendarVersion
 from core.clock import today_local
 from core.i18n import current_language
-from media.portraits import library_version
+from media.models import LibraryVersion
 
 MAX_PAGES = 1024
+# Read on every public page, so both versions come in one round trip.
+VERSIONS = select(
+    select(CalendarVersion.version).where(CalendarVersion.id == 1).scalar_subquery(),
+    select(LibraryVersion.version).where(LibraryVersion.id == 1).scalar_subquery(),
+)
 
 Kept = tuple[bytes, int, str]  # body, status, MIME type
 # One cache per database: an engine that goes away takes its pages with it.
@@ -33,14 +38,13 @@ _lock = threading.Lock()
 def cached_page(db_session: Session, draw: Callable[[], object]) -> Response:
     """The page this request asks for, drawn by `draw` unless an identical one is kept.
 
-    The key is everything the page depends on: the calendar version, today's date, the
+    The key is everything the page depends on: both versions, today's date, the
     address with its query, the language, and whether HTMX asks for a fragment. A visitor
     with a message waiting (a flash) is drawn afresh, so no one's message is ever kept."""
     if session.get("_flashes"):
         return make_response(draw())
     key = (
-        calendar_version(db_session),
-        library_version(db_session),
+        *db_session.connection().execute(VERSIONS).one(),
         today_local(),
         request.path,
         request.query_string,  # as sent: bytes that are not UTF-8 are a key like any other

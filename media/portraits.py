@@ -18,7 +18,7 @@ from core.database import begin_write
 from core.staff import audit
 from media import storage
 from media.ingest import CleanImage
-from media.models import LibraryVersion, Portrait, PortraitState, Rendition, RenditionJob
+from media.models import Portrait, PortraitState, Rendition, RenditionJob
 
 SUBJECT = "portrait"
 
@@ -52,10 +52,6 @@ class PortraitText:
     consent_given_on: dt.date | None = None
     consent_valid_until: dt.date | None = None
     consent_withdrawn_on: dt.date | None = None
-
-
-def library_version(session: Session) -> int:
-    return session.scalar(select(LibraryVersion.version).where(LibraryVersion.id == 1)) or 0
 
 
 def _public(today: dt.date):  # type: ignore[no-untyped-def]
