@@ -4,7 +4,7 @@ answer with the page (or, for HTMX, the part of it that changed)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from booking.status import BookingStatus
 from core.clock import now_utc, today_local
 from core.database import get_session
 from core.staff import audit
+from core.web import htmx_target
 
 blueprint = Blueprint("desk", __name__, url_prefix="/staff")
 
@@ -37,10 +38,6 @@ DECISION_NOTICES = {
     ),
     BookingStatus.COMPLETED: lambda ref: _("%(reference)s is marked returned.", reference=ref),
 }
-
-
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 @blueprint.get("/")
@@ -97,7 +94,7 @@ def _detail(booking: Booking, status: int = 200, **forms: object) -> tuple[str, 
     """The booking's page; its main part alone when the calendar asks for it in place."""
     template = (
         "booking/desk/_booking.html"
-        if _is_htmx() and request.headers.get("HX-Target") == "booking-detail"
+        if htmx_target() == "booking-detail"
         else "booking/desk/booking.html"
     )
     return render_template(template, **_detail_context(booking, **forms)), status
@@ -136,7 +133,7 @@ def decide(reference: str) -> Response | tuple[str, int]:
         form.message.errors = list(map(str, error.errors.values()))
         return _decision_refused(booking, form, 422)
     notice = DECISION_NOTICES[wanted](booking.reference)
-    if _is_htmx() and request.headers.get("HX-Target", "").startswith("pending-"):
+    if htmx_target().startswith("pending-"):
         return render_template(
             "booking/desk/_pending_decided.html", booking=booking, notice=notice
         ), 200
@@ -145,7 +142,7 @@ def decide(reference: str) -> Response | tuple[str, int]:
 
 
 def _decision_refused(booking: Booking, form: DecisionForm, status: int) -> tuple[str, int]:
-    if _is_htmx() and request.headers.get("HX-Target", "").startswith("pending-"):
+    if htmx_target().startswith("pending-"):
         item = dashboard.PendingRequest(booking, 0, False, None, None)
         return render_template(
             "booking/desk/_pending_row.html",

@@ -47,13 +47,21 @@ CSRF_MESSAGE = _l("This form has expired. Please reload the page and send it aga
 log = logging.getLogger(__name__)
 
 
+def is_htmx() -> bool:
+    """The request comes from HTMX (not a first visit, a reload or a browser without
+    JavaScript)."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def htmx_target() -> str:
+    """The id of the element an HTMX request will swap; empty for any other request."""
+    return request.headers.get("HX-Target", "") if is_htmx() else ""
+
+
 def render_page_or_fragment(page: str, fragment: str, fragment_target: str, **context: Any) -> str:
     """The fragment when HTMX asks for the element it targets, the whole page otherwise
     (a first visit, a reload, a browser without JavaScript, a boosted navigation)."""
-    wants_fragment = (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-Target") == fragment_target
-    )
+    wants_fragment = htmx_target() == fragment_target
     return render_template(fragment if wants_fragment else page, **context)
 
 

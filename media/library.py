@@ -32,7 +32,13 @@ from core.database import get_session
 from core.frame import add_staff_navigation
 from core.staff import audit
 from core.staff.audit import add_action_labels
-from core.web import error_response, limit_request_body, render_page_or_fragment
+from core.web import (
+    error_response,
+    htmx_target,
+    is_htmx,
+    limit_request_body,
+    render_page_or_fragment,
+)
 from media import jobs, library_service, storage
 from media.ingest import MAX_UPLOAD_BYTES
 from media.library_forms import MOVE_MESSAGE, MoveForm, PortraitForm
@@ -69,10 +75,6 @@ NAME_SHOWN = 80  # characters of a file's name kept in a message
 # Lines about single files after a plain upload: they travel in the session cookie (4 kB at
 # most, with the sign-in), so the rest are only counted.
 DETAILS_FLASHED = 8
-
-
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _data_dir() -> Path:
@@ -132,7 +134,7 @@ def upload() -> Response | tuple[str, int]:
         )
     # The answer is written before the worker is woken: it says what was true when each file
     # came in (processing), not whatever the worker has finished meanwhile.
-    answer = _upload_answer(results) if _is_htmx() else None
+    answer = _upload_answer(results) if is_htmx() else None
     if any(result.outcome == Outcome.ADDED for result in results):
         jobs.wake_worker(current_app)
     if answer is not None:
@@ -144,7 +146,7 @@ def upload() -> Response | tuple[str, int]:
 def _upload_answer(results: list[FileResult], problem: str | None = None) -> str:
     """HTMX: what became of each file, and the list with the new portraits (out of band).
     Without JavaScript: the library page."""
-    if _is_htmx():
+    if is_htmx():
         return render_template(
             "media/library/_upload_answer.html", **_list_context(results=results, problem=problem)
         )
@@ -196,7 +198,7 @@ def too_large(_error: RequestEntityTooLarge) -> tuple[str, int] | Any:
         "What you sent is over %(size)s MB in all: send the files a few at a time.",
         size=UPLOAD_BODY_LIMIT // MEBIBYTE,
     )
-    if _is_htmx() and request.headers.get("HX-Target") == RESULTS_ID:
+    if htmx_target() == RESULTS_ID:
         return render_template(
             "media/library/_upload_results.html", results=[], problem=message
         ), 413
@@ -227,7 +229,7 @@ def move(portrait_id: int) -> Response | tuple[str, int] | Any:
     except PortraitNotFound:
         abort(404)
     get_session().commit()
-    if _is_htmx():
+    if is_htmx():
         return _list_answer()
     return _back_to(portrait_id)
 
@@ -250,7 +252,7 @@ def order() -> Response | tuple[str, int] | Any:
     except PortraitNotFound:
         return _order_refused()
     get_session().commit()
-    if _is_htmx():
+    if is_htmx():
         return _list_answer()
     return _back_to()
 
@@ -263,7 +265,7 @@ def _order_refused() -> tuple[str, int] | Any:
         "The library changed while you were ordering it (a portrait was added or deleted): "
         "nothing was moved. Here it is as it is now."
     )
-    if _is_htmx():
+    if is_htmx():
         return _list_answer(400, order_problem=problem)
     return error_response(400, problem)
 
