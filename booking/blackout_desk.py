@@ -78,19 +78,24 @@ def _list_page(form: BlackoutForm, status: int = 200) -> tuple[str, int]:
     session = get_session()
     shown = blackouts.blackouts_from(session, today_local() - dt.timedelta(days=30))
     return render_template(
-        "booking/desk/blackouts.html", form=form, blackouts=shown, names=_names(shown)
+        "booking/desk/blackouts.html",
+        form=form,
+        blackouts=shown,
+        names=_names(shown, form.target.choices),
     ), status
 
 
-def _names(shown: list[Blackout]) -> dict[int, str]:
-    labels = {choice.value: choice.label for choice in _target_choices()}
-    return {
-        blackout.id: labels.get(
-            f"unit-{blackout.unit_id}" if blackout.unit_id else f"offering-{blackout.offering_id}",
-            "",
-        )
-        for blackout in shown
-    }
+def _target_value(blackout: Blackout) -> str:
+    """The blackout's target as the form's choice names it."""
+    if blackout.unit_id:
+        return f"unit-{blackout.unit_id}"
+    return f"offering-{blackout.offering_id}"
+
+
+def _names(shown: list[Blackout], choices: list[SelectChoice]) -> dict[int, str]:
+    """What each blackout closes, in the words the form's choices use."""
+    labels = {choice.value: choice.label for choice in choices}
+    return {blackout.id: labels.get(_target_value(blackout), "") for blackout in shown}
 
 
 @blueprint.get("/blackouts")
@@ -150,7 +155,7 @@ def _edit_page(blackout: Blackout, form: BlackoutForm, status: int = 200) -> tup
 @blueprint.get("/blackouts/<int:blackout_id>")
 def edit(blackout_id: int) -> tuple[str, int]:
     blackout = _blackout_or_404(blackout_id)
-    target = f"unit-{blackout.unit_id}" if blackout.unit_id else f"offering-{blackout.offering_id}"
+    target = _target_value(blackout)
     form = _form(
         formdata=None,
         target=target,
