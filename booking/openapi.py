@@ -25,6 +25,18 @@ FIELD_ERRORS = {
 }
 
 
+def _json_body_refusals() -> dict[str, Any]:
+    """What every POST of a JSON body may answer instead: an unreadable, oversized or
+    invalid body, or too many requests."""
+    return {
+        "400": _json(_ref("Error"), "The body is not valid JSON"),
+        "413": _json(_ref("Error"), "The body is too large"),
+        "415": _json(_ref("Error"), "The body is not application/json"),
+        "422": _json(_ref("FieldErrors"), "Invalid fields"),
+        "429": _json(_ref("Error"), "Too many requests; see Retry-After"),
+    }
+
+
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -86,13 +98,9 @@ def openapi_document() -> dict[str, Any]:
                     },
                     "responses": {
                         "201": _json(_ref("BookingCreated"), "The dates are held"),
-                        "400": _json(_ref("Error"), "The body is not valid JSON"),
                         "409": _json(_ref("DatesTaken"), "The dates are taken"),
-                        "413": _json(_ref("Error"), "The body is too large"),
-                        "415": _json(_ref("Error"), "The body is not application/json"),
-                        "422": _json(_ref("FieldErrors"), "Invalid fields"),
-                        "429": _json(_ref("Error"), "Too many requests; see Retry-After"),
                         "503": _json(_ref("Error"), "Many requests at once; send again"),
+                        **_json_body_refusals(),
                     },
                 }
             },
@@ -110,11 +118,7 @@ def openapi_document() -> dict[str, Any]:
                     },
                     "responses": {
                         "201": _json(_ref("WaitlistJoined"), "On the waitlist"),
-                        "400": _json(_ref("Error"), "The body is not valid JSON"),
-                        "413": _json(_ref("Error"), "The body is too large"),
-                        "415": _json(_ref("Error"), "The body is not application/json"),
-                        "422": _json(_ref("FieldErrors"), "Invalid fields"),
-                        "429": _json(_ref("Error"), "Too many requests; see Retry-After"),
+                        **_json_body_refusals(),
                     },
                 }
             },
