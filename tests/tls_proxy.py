@@ -53,56 +53,74 @@ class TlsProxy:
     def _serve(self, raw_client: socket.socket, client_address: str) -> None:
         try:
             client = self.context.wrap_socket(raw_client, server_side=True)
+            backend = socket.create_connection((HOST, self.backend_port))
         except (OSError, ssl.SSLError):
             raw_client.close()
             return
-        backend = socket.create_connection((HOST, self.backend_port))
-        threading.Thread(target=_pump, args=(backend, client), daemon=True).start()
-        buffered = b""
+        # Two threads use these sockets; only this one closes them, after the pump has
+        # stopped, so neither writes to a descriptor number the process has given out again.
+        pump = threading.Thread(target=_pump, args=(backend, client), daemon=True)
+        pump.start()
         try:
-            while True:
-                while b"\r\n\r\n" not in buffered:
-                    chunk = client.recv(65536)
-                    if not chunk or len(buffered) > HEAD_LIMIT:
-                        return
-                    buffered += chunk
-                head, buffered = buffered.split(b"\r\n\r\n", 1)
-                request_line, *lines = head.split(b"\r\n")
-                kept = [line for line in lines if not line.lower().startswith(FORWARDED)]
-                length = next(
-                    (
-                        int(line.split(b":", 1)[1])
-                        for line in kept
-                        if line.lower().startswith(b"content-length:")
-                    ),
-                    0,
-                )
-                while len(buffered) < length:
-                    chunk = client.recv(65536)
-                    if not chunk:
-                        return
-                    buffered += chunk
-                body, buffered = buffered[:length], buffered[length:]
-                added = [
-                    b"X-Forwarded-For: " + client_address.encode(),
-                    b"X-Forwarded-Proto: https",
-                ]
-                backend.sendall(b"\r\n".join([request_line, *kept, *added]) + b"\r\n\r\n" + body)
+            self._forward_requests(client, client_address, backend)
         except OSError:
-            return
+            pass
         finally:
+            _stop_talking(backend)
+            pump.join()
             backend.close()
             client.close()
 
+    def _forward_requests(
+        self, client: socket.socket, client_address: str, backend: socket.socket
+    ) -> None:
+        buffered = b""
+        while True:
+            while b"\r\n\r\n" not in buffered:
+                chunk = client.recv(65536)
+                if not chunk or len(buffered) > HEAD_LIMIT:
+                    return
+                buffered += chunk
+            head, buffered = buffered.split(b"\r\n\r\n", 1)
+            request_line, *lines = head.split(b"\r\n")
+            kept = [line for line in lines if not line.lower().startswith(FORWARDED)]
+            length = next(
+                (
+                    int(line.split(b":", 1)[1])
+                    for line in kept
+                    if line.lower().startswith(b"content-length:")
+                ),
+                0,
+            )
+            while len(buffered) < length:
+                chunk = client.recv(65536)
+                if not chunk:
+                    return
+                buffered += chunk
+            body, buffered = buffered[:length], buffered[length:]
+            added = [
+                b"X-Forwarded-For: " + client_address.encode(),
+                b"X-Forwarded-Proto: https",
+            ]
+            backend.sendall(b"\r\n".join([request_line, *kept, *added]) + b"\r\n\r\n" + body)
+
 
 def _pump(source: socket.socket, target: socket.socket) -> None:
+    """Copies the backend's answers to the client; when the backend is done, wakes the
+    thread reading the client so that it closes both."""
     try:
         while chunk := source.recv(65536):
             target.sendall(chunk)
     except OSError:
         pass
     finally:
-        try:
-            target.close()
-        except OSError:
-            pass
+        _stop_talking(target)
+
+
+def _stop_talking(sock: socket.socket) -> None:
+    """Ends both directions without giving up the descriptor (the plain socket's shutdown,
+    so a TLS socket's state is left to the thread that closes it)."""
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass
