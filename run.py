@@ -12,12 +12,13 @@ from flask import Flask
 from waitress import serve
 
 import booking
+import kiosk
 import media
 import media.jobs
 from core import settings
 from core.app import build_app
 
-FEATURES = (booking, media)
+FEATURES = (booking, media, kiosk)
 
 # Many idle or slow connections (a phone on a weak network, or someone holding sockets open)
 # must not shut everyone else out: waitress's own defaults are 100 connections, 120 s idle.

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 from booking.availability import days_between
 from booking.models import HOLDING_SQL, Booking, Offering, OfferingKind, Unit
 from booking.status import BookingStatus
-from core.clock import LOCAL_TIMEZONE
+from core.clock import LOCAL_TIMEZONE, as_utc
 
 WAITING_TOO_LONG_DAYS = 7  # a request older than this is flagged
 UPCOMING_DAYS = 30
@@ -87,8 +87,7 @@ def pending_requests(session: Session, today: dt.date) -> list[PendingRequest]:
 
 def _local_date(moment: dt.datetime) -> dt.date:
     """The day in Montréal (SQLite gives back naive UTC datetimes)."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    return aware.astimezone(LOCAL_TIMEZONE).date()
+    return as_utc(moment).astimezone(LOCAL_TIMEZONE).date()
 
 
 def _neighbours(session: Session, booking: Booking) -> tuple[Booking | None, Booking | None]:

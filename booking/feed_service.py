@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from booking.errors import InvalidBooking
 from booking.models import Booking, CalendarFeedSecret, Offering
 from booking.status import BookingStatus
-from core.clock import LOCAL_TIMEZONE
+from core.clock import LOCAL_TIMEZONE, as_utc
 from core.database import begin_write
 from core.staff import audit
 
@@ -214,9 +214,7 @@ def _row(booking: Booking, language: str) -> tuple[object, ...]:
 
 
 def _local_time(moment: dt.datetime) -> str:
-    # SQLite hands back the stored UTC time without its zone.
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    return aware.astimezone(LOCAL_TIMEZONE).strftime("%Y-%m-%d %H:%M")
+    return as_utc(moment).astimezone(LOCAL_TIMEZONE).strftime("%Y-%m-%d %H:%M")
 
 
 def _cell(value: object) -> object:

@@ -15,3 +15,8 @@ def today_local() -> dt.date:
 
 def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """A stored time with its zone: SQLite hands back the UTC times it was given without it."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

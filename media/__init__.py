@@ -16,6 +16,7 @@ SEED_TABLES = ("portraits", "portrait_renditions", "rendition_jobs", "portrait_l
 def init_app(app: Flask) -> None:
     app.register_blueprint(public.blueprint)
     app.jinja_env.globals["public_image_url"] = public.image_url
+    app.jinja_env.globals["portrait_page_url"] = public.portrait_page_url
     library.init_app(app)
     commands.init_app(app)
     add_demo_content(app, lambda session: demo.seed_demo_portraits(session, app.config["DATA_DIR"]))

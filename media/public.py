@@ -1,23 +1,24 @@
-"""What the public sees of the library: the image files at fingerprinted addresses, and a
-portrait's own page for phones (French, Spanish, English). Consent is checked on every
-request: a portrait whose consent is withdrawn or expired is a 404 everywhere at once."""
+"""What the public sees of the library: the image files at fingerprinted addresses. Consent
+is checked on every request: a portrait whose consent is withdrawn or expired is a 404 at
+once. A portrait's page for phones is the kiosk's visitor page, at PORTRAIT_PAGE."""
 
 from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, current_app, request, url_for
 from werkzeug.wrappers import Response
 
 from core.clock import today_local
 from core.database import get_session
 from media import storage
-from media.models import LANGUAGES
-from media.portraits import PortraitNotFound, public_portrait, public_rendition
+from media.portraits import public_rendition
 
 blueprint = Blueprint("media", __name__)
 ONE_YEAR = 31_536_000
 FINGERPRINT = re.compile(r"[0-9a-f]{64}")
+# A portrait's page for phones (the URL contract): the kiosk serves it, pages link to it.
+PORTRAIT_PAGE = "/p/{slug}"
 
 
 @blueprint.get("/media/<sha256>.<extension>")
@@ -38,15 +39,10 @@ def image(sha256: str, extension: str) -> Response:
     return response.make_conditional(request)
 
 
-@blueprint.get("/p/<slug>")
-def portrait_page(slug: str) -> str:
-    try:
-        portrait = public_portrait(get_session(), slug, today_local())
-    except PortraitNotFound:
-        abort(404)
-    return render_template("media/portrait.html", portrait=portrait, caption_languages=LANGUAGES)
-
-
 def image_url(sha256: str, image_format: str) -> str:
     """The public address of a rendition (what `image` serves)."""
     return url_for("media.image", sha256=sha256, extension=storage.EXTENSIONS[image_format])
+
+
+def portrait_page_url(slug: str) -> str:
+    return PORTRAIT_PAGE.format(slug=slug)

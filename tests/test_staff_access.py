@@ -42,10 +42,11 @@ STAFF_ROUTES = [
 STAFF_PAGES = [route for route in STAFF_ROUTES if "GET" in route.methods]
 STAFF_FORMS = [route for route in STAFF_ROUTES if "POST" in route.methods]
 ADMIN_ROUTES = [route for route in STAFF_ROUTES if route.admin_only]
-# The JSON API is exempt by design (no cookie identity to borrow); every other POST, public
-# or staff, needs the token of the visitor's own session.
+# The JSON API and the screens' heartbeat are exempt by design (no cookie identity to
+# borrow); every other POST, public or staff, needs the token of the visitor's own session.
+CSRF_EXEMPT = ("/api/", "/kiosk/<slug>/heartbeat")
 FORMS = [
-    route for route in ROUTES if "POST" in route.methods and not route.rule.startswith("/api/")
+    route for route in ROUTES if "POST" in route.methods and not route.rule.startswith(CSRF_EXEMPT)
 ]
 
 

@@ -1,0 +1,236 @@
+"""The screens staff set up: what each plays (which portraits, in which caption languages,
+how long each stays) and which venue it serves; the default screen /kiosk/ plays."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from booking.models import Booking
+from core.database import begin_write
+from core.header_text import breaks_a_header_line
+from core.staff import audit
+from kiosk.models import SECONDS_PER_SLIDE, QrLink, Screen, ScreenPortrait
+from media.models import LANGUAGES, Portrait
+from media.portraits import public_portraits
+
+SUBJECT = "screen"
+NAME_MAX_LENGTH = Screen.__table__.c.name.type.length
+SLUG_MAX_LENGTH = 40
+
+ACTION_LABELS = {
+    "screen created": _l("screen created"),
+    "screen changed": _l("screen changed"),
+    "screen deleted": _l("screen deleted"),
+}
+
+
+class ScreenNotFound(Exception):
+    pass
+
+
+class InvalidScreen(Exception):
+    """What is wrong, by field of the screen form."""
+
+    def __init__(self, errors: Mapping[str, Any]) -> None:
+        super().__init__(", ".join(errors))
+        self.errors = dict(errors)
+
+
+@dataclass(frozen=True)
+class ScreenSettings:
+    """What staff choose for a screen. `portrait_ids` None: every published portrait."""
+
+    name: str
+    languages: tuple[str, ...] = LANGUAGES
+    languages_together: bool = False
+    seconds_per_slide: int = 12
+    booking_id: int | None = None
+    portrait_ids: tuple[int, ...] | None = None
+    show_donate: bool = True
+    show_signup: bool = True
+
+
+def all_screens(session: Session) -> list[Screen]:
+    return list(
+        session.scalars(
+            select(Screen)
+            .options(selectinload(Screen.booking))
+            .order_by(Screen.is_default.desc(), Screen.name, Screen.id)
+        )
+    )
+
+
+def screen_by_slug(session: Session, slug: str) -> Screen:
+    screen = session.scalar(select(Screen).where(Screen.slug == slug))
+    if screen is None:
+        raise ScreenNotFound(slug)
+    return screen
+
+
+def screen_by_id(session: Session, screen_id: int) -> Screen:
+    screen = session.get(Screen, screen_id)
+    if screen is None:
+        raise ScreenNotFound(screen_id)
+    return screen
+
+
+def default_screen(session: Session) -> Screen:
+    screen = session.scalar(select(Screen).where(Screen.is_default.is_(True)).limit(1))
+    if screen is None:
+        raise ScreenNotFound("default")
+    return screen
+
+
+def portraits_on(session: Session, screen: Screen, today: dt.date) -> list[Portrait]:
+    """What the screen plays today, in order: consent and publication are checked here,
+    so a portrait that may no longer be shown leaves the screen at its next refresh."""
+    shown = public_portraits(session, today)
+    if screen.all_portraits:
+        return shown
+    by_id = {portrait.id: portrait for portrait in shown}
+    return [by_id[chosen.portrait_id] for chosen in screen.chosen if chosen.portrait_id in by_id]
+
+
+def create_screen(
+    session: Session, settings: ScreenSettings, actor: str, now: dt.datetime
+) -> Screen:
+    _check(session, settings)
+    begin_write(session)
+    screen = Screen(slug=_free_slug(session, settings.name), created_at=now, is_default=False)
+    _apply(session, screen, settings)
+    session.add(screen)
+    session.flush()
+    _record(session, screen, actor, "screen created", {}, _facts(screen), now)
+    return screen
+
+
+def update_screen(
+    session: Session, screen_id: int, settings: ScreenSettings, actor: str, now: dt.datetime
+) -> Screen:
+    _check(session, settings)
+    begin_write(session)
+    screen = screen_by_id(session, screen_id)
+    before = _facts(screen)
+    _apply(session, screen, settings)
+    session.flush()
+    changed_before, changed_after = audit.changed(before, _facts(screen))
+    if changed_after:
+        _record(session, screen, actor, "screen changed", changed_before, changed_after, now)
+    return screen
+
+
+def delete_screen(session: Session, screen_id: int, actor: str, now: dt.datetime) -> None:
+    """The default screen stays (/kiosk/ plays it). The screen's codes are retired, not
+    deleted: a printed code then says it has ended, and its counts stay for the reports."""
+    begin_write(session)
+    screen = screen_by_id(session, screen_id)
+    if screen.is_default:
+        raise InvalidScreen({"name": _l("The default screen cannot be deleted.")})
+    session.execute(
+        update(QrLink)
+        .where(QrLink.screen_id == screen.id, QrLink.retired_at.is_(None))
+        .values(retired_at=now)
+    )
+    _record(session, screen, actor, "screen deleted", _facts(screen), {}, now)
+    session.delete(screen)
+    session.flush()
+
+
+def _check(session: Session, settings: ScreenSettings) -> None:
+    errors: dict[str, Any] = {}
+    name = settings.name.strip()
+    if not name:
+        errors["name"] = _l("Give the screen a name.")
+    elif len(name) > NAME_MAX_LENGTH or breaks_a_header_line(name):
+        errors["name"] = _l("A name is one line of at most %(n)s characters.", n=NAME_MAX_LENGTH)
+    languages = settings.languages
+    if not languages:
+        errors["languages"] = _l("Choose at least one caption language.")
+    elif len(set(languages)) != len(languages) or not set(languages) <= set(LANGUAGES):
+        errors["languages"] = _l("Each caption language once: French, Spanish or English.")
+    elif settings.languages_together and len(languages) < 2:
+        errors["languages_together"] = _l("Two captions together need two languages.")
+    low, high = SECONDS_PER_SLIDE
+    if not low <= settings.seconds_per_slide <= high:
+        errors["seconds_per_slide"] = _l(
+            "A slide stays between %(low)s and %(high)s seconds.", low=low, high=high
+        )
+    if settings.booking_id is not None and session.get(Booking, settings.booking_id) is None:
+        errors["booking_id"] = _l("That booking does not exist.")
+    if settings.portrait_ids is not None:
+        known = set(
+            session.scalars(select(Portrait.id).where(Portrait.id.in_(settings.portrait_ids)))
+        )
+        if not settings.portrait_ids:
+            errors["portrait_ids"] = _l("Choose at least one portrait, or all of them.")
+        elif known != set(settings.portrait_ids):
+            errors["portrait_ids"] = _l("A chosen portrait is no longer in the library.")
+    if errors:
+        raise InvalidScreen(errors)
+
+
+def _apply(session: Session, screen: Screen, settings: ScreenSettings) -> None:
+    screen.name = settings.name.strip()
+    screen.languages = ",".join(settings.languages)
+    screen.languages_together = settings.languages_together
+    screen.seconds_per_slide = settings.seconds_per_slide
+    screen.booking_id = settings.booking_id
+    screen.show_donate = settings.show_donate
+    screen.show_signup = settings.show_signup
+    screen.all_portraits = settings.portrait_ids is None
+    screen.chosen = [
+        ScreenPortrait(portrait_id=portrait_id, position=position)
+        for position, portrait_id in enumerate(settings.portrait_ids or ())
+    ]
+
+
+def _free_slug(session: Session, name: str) -> str:
+    """The screen's address, from its name: /kiosk/salle-des-metallos."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:SLUG_MAX_LENGTH] or "ecran"
+    slug = base
+    while session.scalar(select(Screen.id).where(Screen.slug == slug)) is not None:
+        slug = f"{base}-{secrets.token_hex(2)}"
+    return slug
+
+
+def settings_of(screen: Screen) -> ScreenSettings:
+    return ScreenSettings(
+        name=screen.name,
+        languages=tuple(screen.language_order),
+        languages_together=screen.languages_together,
+        seconds_per_slide=screen.seconds_per_slide,
+        booking_id=screen.booking_id,
+        portrait_ids=None
+        if screen.all_portraits
+        else tuple(chosen.portrait_id for chosen in screen.chosen),
+        show_donate=screen.show_donate,
+        show_signup=screen.show_signup,
+    )
+
+
+def _facts(screen: Screen) -> dict[str, Any]:
+    return {"slug": screen.slug, **asdict(settings_of(screen))}
+
+
+def _record(session, screen, actor, action, before, after, now) -> None:  # type: ignore[no-untyped-def]
+    audit.record(
+        session,
+        actor=actor,
+        subject=SUBJECT,
+        key=screen.slug,
+        action=action,
+        at=now,
+        before=before,
+        after=after,
+    )

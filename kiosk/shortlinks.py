@@ -1,0 +1,37 @@
+"""/q/<code>: what a scanned QR code opens. It counts the scan (a number per code and day,
+nothing about the visitor) and sends the phone on to the link's own destination."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request
+from werkzeug.wrappers import Response
+
+from core.clock import today_local
+from core.database import get_session
+from kiosk.links import CODE_LENGTH, Destinations, LinkNotFound, count_scan, destination, live_link
+
+blueprint = Blueprint("shortlinks", __name__)
+
+
+@blueprint.get("/q/<code>")
+def scan(code: str) -> Response | tuple[str, int]:
+    session = get_session()
+    try:
+        if len(code) != CODE_LENGTH:
+            raise LinkNotFound(code)
+        link = live_link(session, code, today_local())
+    except LinkNotFound:
+        return render_template("kiosk/unknown_code.html"), 404
+    target = destination(link, destinations())
+    if request.method == "GET":  # a HEAD (a link preview) is not a scan
+        count_scan(session, link.id, today_local())
+    return redirect(target, 302)
+
+
+def destinations() -> Destinations:
+    config = current_app.config
+    return Destinations(
+        public_url=config["PUBLIC_URL"],
+        donate_url=config["DONATE_URL"],
+        signup_url=config["SIGNUP_URL"],
+    )
