@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import io
 import os
 import re
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image
 from sqlalchemy.orm import Session
 
 from booking.schema import BookingRequest
@@ -18,6 +21,10 @@ from booking.service import HeldBooking, hold_dates
 from core.clock import now_utc, today_local
 from core.staff.accounts import hash_password
 from core.staff.models import Role, StaffUser
+from media import jobs
+from media.ingest import clean_upload
+from media.models import Portrait
+from media.portraits import PortraitText, add_portrait
 
 
 def days_from_today(days: int) -> dt.date:
@@ -152,3 +159,43 @@ def staff_post(client: FlaskClient, url: str, data: dict[str, str] | None = None
     """A staff form sent with the session's CSRF token (read off a staff page)."""
     token = csrf_token(client, "/staff/log")
     return client.post(url, data={**(data or {}), "csrf_token": token}, **kwargs)
+
+
+def picture(width: int = 2400, height: int = 1600, colour: str = "teal") -> bytes:
+    """A JPEG file as a camera would hand it over (without the camera's metadata)."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+A_PORTRAIT = PortraitText(
+    caption_fr="Une valoriste au dépôt.",
+    caption_es="Una valorista en el depósito.",
+    caption_en="A valoriste at the depot.",
+    alt_fr="Une femme pousse un chariot",
+    alt_en="A woman pushes a cart",
+    place="Montréal",
+    country="Canada",
+    credit="Photographe de test",
+    published=True,
+    consent_given_on=dt.date(2020, 1, 1),
+)
+
+
+def portrait_with_sizes(
+    app: Flask, session: Session, text: PortraitText | None = None, **image: Any
+) -> Portrait:
+    """A published portrait first in the library (ahead of the demo ones), its sizes made."""
+    portrait = add_portrait(
+        session,
+        app.config["DATA_DIR"],
+        clean_upload(picture(**image)),
+        "test",
+        now_utc(),
+        text or A_PORTRAIT,
+    )
+    portrait.position = 0
+    session.commit()
+    jobs.work_due_jobs(session, app.config["DATA_DIR"], now_utc())
+    session.refresh(portrait)
+    return portrait

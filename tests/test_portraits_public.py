@@ -5,51 +5,21 @@ anywhere, of a portrait whose consent is withdrawn or expired."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 import urllib.request
 
 import pytest
-from PIL import Image
 from sqlalchemy import select
 
 from core.clock import now_utc
 from media import jobs
 from media.ingest import clean_upload
-from media.models import Portrait, PortraitState, RenditionJob
+from media.models import PortraitState, RenditionJob
 from media.portraits import PortraitText, add_portrait
+from tests.factories import picture, portrait_with_sizes
 from tests.servers import HOST
 
 EN = {"Accept-Language": "en"}
-
-
-def _picture(width: int = 2400, height: int = 1600, colour: str = "teal") -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (width, height), colour).save(buffer, "JPEG", quality=85)
-    return buffer.getvalue()
-
-
-def _portrait(app, session, text: PortraitText | None = None, **image) -> Portrait:  # type: ignore[no-untyped-def]
-    text = text or PortraitText(
-        caption_fr="Une valoriste au dépôt.",
-        caption_es="Una valorista en el depósito.",
-        caption_en="A valoriste at the depot.",
-        alt_fr="Une femme pousse un chariot",
-        alt_en="A woman pushes a cart",
-        place="Montréal",
-        country="Canada",
-        credit="Photographe de test",
-        published=True,
-        consent_given_on=dt.date(2020, 1, 1),
-    )
-    portrait = add_portrait(
-        session, app.config["DATA_DIR"], clean_upload(_picture(**image)), "test", now_utc(), text
-    )
-    portrait.position = 0  # first in the library, ahead of the demo portraits
-    session.commit()
-    jobs.work_due_jobs(session, app.config["DATA_DIR"], now_utc())
-    session.refresh(portrait)
-    return portrait
 
 
 def _image_urls(page: str) -> list[str]:
@@ -57,7 +27,7 @@ def _image_urls(page: str) -> list[str]:
 
 
 def test_a_portraits_page_offers_every_size_and_the_phone_takes_the_small_one(app, client, session):
-    portrait = _portrait(app, session)
+    portrait = portrait_with_sizes(app, session)
     page = client.get(f"/p/{portrait.slug}", headers=EN).get_data(as_text=True)
     assert "A valoriste at the depot." in page and 'lang="es"' in page
     assert "Photo: Photographe de test" in page and 'alt="A woman pushes a cart"' in page
@@ -73,7 +43,7 @@ def test_a_portraits_page_offers_every_size_and_the_phone_takes_the_small_one(ap
 
 
 def test_the_home_page_and_the_exhibition_show_a_few_published_portraits(app, client, session):
-    hidden = _portrait(
+    hidden = portrait_with_sizes(
         app, session, PortraitText(caption_en="Not published yet", published=False), colour="red"
     )
     home = client.get("/", headers=EN).get_data(as_text=True)
@@ -95,7 +65,7 @@ def test_the_home_page_and_the_exhibition_show_a_few_published_portraits(app, cl
     ids=["withdrawn", "expired", "never given"],
 )
 def test_a_portrait_without_consent_is_nowhere_for_the_public(app, client, session, consent):
-    portrait = _portrait(app, session, colour="navy")
+    portrait = portrait_with_sizes(app, session, colour="navy")
     page = client.get(f"/p/{portrait.slug}").get_data(as_text=True)
     urls = _image_urls(page)
     assert urls and f"/p/{portrait.slug}" in client.get("/").get_data(as_text=True)
@@ -126,7 +96,7 @@ def test_a_portrait_is_processing_until_its_sizes_are_made(app, client, session)
     portrait = add_portrait(
         session,
         app.config["DATA_DIR"],
-        clean_upload(_picture(colour="olive")),
+        clean_upload(picture(colour="olive")),
         "t",
         now_utc(),
         PortraitText(published=True, consent_given_on=dt.date(2020, 1, 1)),
@@ -145,7 +115,7 @@ def test_a_portrait_is_processing_until_its_sizes_are_made(app, client, session)
 
 def test_a_failing_job_is_tried_again_then_the_portrait_says_why(app, session, monkeypatch):
     portrait = add_portrait(
-        session, app.config["DATA_DIR"], clean_upload(_picture(colour="maroon")), "t", now_utc()
+        session, app.config["DATA_DIR"], clean_upload(picture(colour="maroon")), "t", now_utc()
     )
     session.commit()
 
@@ -166,7 +136,7 @@ def test_a_failing_job_is_tried_again_then_the_portrait_says_why(app, session, m
 
 def test_two_workers_never_make_the_same_portrait_twice(app, session):
     portrait = add_portrait(
-        session, app.config["DATA_DIR"], clean_upload(_picture(colour="gold")), "t", now_utc()
+        session, app.config["DATA_DIR"], clean_upload(picture(colour="gold")), "t", now_utc()
     )
     session.commit()
     job = session.scalar(select(RenditionJob).where(RenditionJob.portrait_id == portrait.id))
@@ -188,7 +158,7 @@ def test_a_second_process_on_the_same_data_dir_serves_the_same_files(shared_data
 
 def test_a_job_its_workers_die_on_is_shown_failed_not_processing_for_ever(app, session):
     portrait = add_portrait(
-        session, app.config["DATA_DIR"], clean_upload(_picture(colour="plum")), "t", now_utc()
+        session, app.config["DATA_DIR"], clean_upload(picture(colour="plum")), "t", now_utc()
     )
     session.commit()
     job = session.scalar(select(RenditionJob).where(RenditionJob.portrait_id == portrait.id))
