@@ -3,12 +3,13 @@ nothing about the visitor) and sends the phone on to the link's own destination.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request
+from flask import Blueprint, current_app, redirect, request
 from werkzeug.wrappers import Response
 
 from core.clock import today_local
 from core.database import get_session
 from kiosk.links import CODE_LENGTH, Destinations, LinkNotFound, count_scan, destination, live_link
+from kiosk.visitor import not_found_page
 
 blueprint = Blueprint("shortlinks", __name__)
 
@@ -21,11 +22,19 @@ def scan(code: str) -> Response | tuple[str, int]:
             raise LinkNotFound(code)
         link = live_link(session, code, today_local())
     except LinkNotFound:
-        return render_template("kiosk/unknown_code.html"), 404
+        return not_found_page("code")
     target = destination(link, destinations())
     if request.method == "GET":  # a HEAD (a link preview) is not a scan
         count_scan(session, link.id, today_local())
     return redirect(target, 302)
+
+
+@blueprint.get("/q/", defaults={"rest": ""})
+@blueprint.get("/q/<path:rest>")
+def not_a_code(rest: str) -> tuple[str, int]:
+    """Whatever else a phone makes of a code (a slash, a line break, a cut-off address): the
+    same friendly page as an unknown code, never a destination taken from the address."""
+    return not_found_page("code")
 
 
 def destinations() -> Destinations:

@@ -4,24 +4,148 @@ subscribe through the screen's own short links, so that they count for its venue
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, render_template
+import re
+from dataclasses import dataclass
 
-from core.clock import today_local
+from flask import Blueprint, Flask, current_app, render_template, request, url_for
+from sqlalchemy.orm import Session
+
+from core.clock import now_utc, today_local
 from core.database import get_session
-from media.models import LANGUAGES
+from core.i18n import current_language
+from kiosk.links import links_of_screen, purpose_of
+from kiosk.models import Screen, Target
+from kiosk.screens import ScreenNotFound, default_screen, screen_by_slug
+from kiosk.wording import LANGUAGE_NAMES, visitor_words_in
+from media.models import LANGUAGES, Portrait
 from media.portraits import PortraitNotFound, public_portrait
 from media.public import PORTRAIT_PAGE
 
 blueprint = Blueprint("visitor", __name__)
+# What a screen's address can be (kiosk.screens makes them): anything else names none, and
+# never reaches a query (PostgreSQL refuses a NUL in text).
+SCREEN_SLUG = re.compile(r"[a-z0-9-]{1,60}")
+# What the language links carry over from the address the QR code led to, within reason.
+KEPT_PARAMETERS = ("screen", "utm_source", "utm_medium", "utm_campaign", "utm_content")
+KEPT_VALUE_MAX_LENGTH = 80
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    url: str
 
 
 @blueprint.get(PORTRAIT_PAGE.replace("{slug}", "<slug>"))
-def visitor_page(slug: str) -> str:
+def visitor_page(slug: str) -> str | tuple[str, int]:
+    session = get_session()
+    asked = request.args.get("lang", "")
     try:
-        portrait = public_portrait(get_session(), slug, today_local())
+        portrait = public_portrait(session, slug, today_local())
     except PortraitNotFound:
-        abort(404)
-    return render_template("kiosk/visitor.html", portrait=portrait, caption_languages=LANGUAGES)
+        return not_found_page("portrait", asked)
+    language = caption_language(portrait, asked, current_language())
+    words = visitor_words_in(language)
+    screen = screen_named(session, request.args.get("screen", ""))
+    buttons, share_qr = _links(session, screen, portrait, words)
+    return render_template(
+        "kiosk/visitor.html",
+        portrait=portrait,
+        language=language,
+        words=words,
+        caption=_caption(portrait, language),
+        alt=_alt(portrait, language),
+        place=", ".join(part for part in (portrait.place, portrait.country) if part),
+        credit=words["photo"].format(credit=portrait.credit) if portrait.credit else "",
+        buttons=buttons,
+        share_qr=share_qr,
+        other_languages=_other_languages(portrait, language),
+    )
+
+
+def caption_language(portrait: Portrait, asked: str, site_language: str) -> str:
+    """The language asked for (the screen's, through its QR code), else the site's; and when
+    the portrait has no caption in it, the first language it has one in."""
+    wanted = asked if asked in LANGUAGES else site_language
+    order = [wanted, *(language for language in LANGUAGES if language != wanted)]
+    return next((language for language in order if _caption(portrait, language)), wanted)
+
+
+def screen_named(session: Session, slug: str) -> Screen | None:
+    """The screen the visitor came from, or the default one when the address names none."""
+    if SCREEN_SLUG.fullmatch(slug):
+        try:
+            return screen_by_slug(session, slug)
+        except ScreenNotFound:
+            pass
+    try:
+        return default_screen(session)
+    except ScreenNotFound:
+        return None
+
+
+def _links(
+    session: Session, screen: Screen | None, portrait: Portrait, words: dict[str, str]
+) -> tuple[list[Button], str | None]:
+    """The donate and signup buttons the screen shows, through its short links (so those
+    scans count for its venue), and the QR image of this portrait's link on that screen."""
+    config = current_app.config
+    if screen is None:  # no screen at all: straight to the centre's pages, uncounted
+        return [
+            Button(words["donate"], config["DONATE_URL"]),
+            Button(words["signup"], config["SIGNUP_URL"]),
+        ], None
+    links = links_of_screen(session, screen, [portrait], now_utc())
+    buttons = [
+        Button(words[target.value], url_for("shortlinks.scan", code=links[target.value].code))
+        for target, shown in (
+            (Target.DONATE, screen.show_donate),
+            (Target.SIGNUP, screen.show_signup),
+        )
+        if shown
+    ]
+    own = links[purpose_of(Target.PORTRAIT, portrait)]
+    return buttons, url_for("kiosk.qr_image", code=own.code)
+
+
+def _other_languages(portrait: Portrait, language: str) -> list[tuple[str, str, str]]:
+    """(code, name, address) of each other language the story is told in."""
+    kept = {
+        name: request.args[name]
+        for name in KEPT_PARAMETERS
+        if 0 < len(request.args.get(name, "")) <= KEPT_VALUE_MAX_LENGTH
+    }
+    return [
+        (
+            other,
+            LANGUAGE_NAMES[other],
+            url_for("visitor.visitor_page", slug=portrait.slug, **kept, lang=other),
+        )
+        for other in LANGUAGES
+        if other != language and _caption(portrait, other)
+    ]
+
+
+def _caption(portrait: Portrait, language: str) -> str:
+    return getattr(portrait, f"caption_{language}")
+
+
+def _alt(portrait: Portrait, language: str) -> str:
+    order = [language, *(other for other in LANGUAGES if other != language)]
+    return next((text for other in order if (text := getattr(portrait, f"alt_{other}"))), "")
+
+
+def not_found_page(reason: str, asked_language: str = "") -> tuple[str, int]:
+    """The friendly 404 a phone sees for a code or a portrait that leads nowhere now: the
+    centre's pages, in the language asked for or the site's."""
+    language = asked_language if asked_language in LANGUAGES else current_language()
+    page = render_template(
+        "kiosk/unknown_code.html",
+        reason=reason,
+        language=language,
+        words=visitor_words_in(language),
+    )
+    return page, 404
 
 
 def init_app(app: Flask) -> None:
