@@ -19,6 +19,7 @@ from booking.models import Booking
 from core.database import begin_write
 from core.header_text import breaks_a_header_line
 from core.staff import audit
+from core.web import LARGEST_ID
 from kiosk.models import SECONDS_PER_SLIDE, QrLink, Screen, ScreenPortrait
 from media.models import LANGUAGES, Portrait
 from media.portraits import public_portraits
@@ -165,12 +166,16 @@ def _check(session: Session, settings: ScreenSettings) -> None:
         errors["seconds_per_slide"] = _l(
             "A slide stays between %(low)s and %(high)s seconds.", low=low, high=high
         )
-    if settings.booking_id is not None and session.get(Booking, settings.booking_id) is None:
+    booking_id = settings.booking_id
+    if booking_id is not None and (
+        not 0 < booking_id <= LARGEST_ID or session.get(Booking, booking_id) is None
+    ):
         errors["booking_id"] = _l("That booking does not exist.")
     if settings.portrait_ids is not None:
-        known = set(
-            session.scalars(select(Portrait.id).where(Portrait.id.in_(settings.portrait_ids)))
-        )
+        asked = {
+            portrait_id for portrait_id in settings.portrait_ids if 0 < portrait_id <= LARGEST_ID
+        }
+        known = set(session.scalars(select(Portrait.id).where(Portrait.id.in_(asked))))
         if not settings.portrait_ids:
             errors["portrait_ids"] = _l("Choose at least one portrait, or all of them.")
         elif known != set(settings.portrait_ids):
@@ -190,7 +195,8 @@ def _apply(session: Session, screen: Screen, settings: ScreenSettings) -> None:
     screen.all_portraits = settings.portrait_ids is None
     screen.chosen = [
         ScreenPortrait(portrait_id=portrait_id, position=position)
-        for position, portrait_id in enumerate(settings.portrait_ids or ())
+        # A portrait named twice plays once, where it was first named.
+        for position, portrait_id in enumerate(dict.fromkeys(settings.portrait_ids or ()))
     ]
 
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import pytest
 from sqlalchemy import func, select
 
 from core.clock import now_utc
 from kiosk.heartbeat import Report, record_reports, statuses
 from kiosk.links import CODE_ALPHABET, CODE_LENGTH
 from kiosk.models import Heartbeat, QrLink
-from kiosk.screens import ScreenSettings, create_screen, default_screen
+from kiosk.screens import InvalidScreen, ScreenSettings, create_screen, default_screen
 from media.portraits import update_portrait
 from tests.factories import A_PORTRAIT, portrait_with_sizes
 
@@ -145,3 +146,21 @@ def test_a_heartbeat_that_is_not_one_is_refused_and_changes_nothing(client, sess
     assert client.post("/kiosk/nowhere/heartbeat", json={"reports": []}).status_code == 404
     assert client.get("/kiosk/accueil/heartbeat").status_code == 405
     assert session.scalar(select(func.count()).select_from(Heartbeat)) == 0
+
+
+def test_the_screen_rules_hold_without_the_form(app, session, client):
+    """What a script or a future form might pass the service: refused, or played once."""
+    portrait = portrait_with_sizes(app, session)
+    for wrong in (
+        ScreenSettings(name="Hall", booking_id=2**40),
+        ScreenSettings(name="Hall", portrait_ids=(2**40,)),
+        ScreenSettings(name="Hall", portrait_ids=(-1,)),
+    ):
+        with pytest.raises(InvalidScreen):
+            create_screen(session, wrong, "staff@centre.example", now_utc())
+        session.rollback()
+    twice = ScreenSettings(name="Hall", portrait_ids=(portrait.id, portrait.id))
+    screen = create_screen(session, twice, "staff@centre.example", now_utc())
+    session.commit()
+    bundle = client.get(f"/kiosk/{screen.slug}/bundle.json").get_json()
+    assert [slide["portrait"] for slide in bundle["slides"]] == [portrait.slug]
