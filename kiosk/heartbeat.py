@@ -45,9 +45,9 @@ def record_reports(
     many were kept."""
     rows = {}
     for report in sorted(reports, key=lambda report: -report.seconds_ago):
+        if report.seconds_ago > OLDEST_REPORT.total_seconds():
+            continue  # compared as a number: an age of 10**20 s is no timedelta at all
         age = dt.timedelta(seconds=max(report.seconds_ago, 0))
-        if age > OLDEST_REPORT:
-            continue
         minute = (now - age).replace(second=0, microsecond=0)
         rows[minute] = dict(
             screen_id=screen.id,

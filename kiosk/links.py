@@ -22,6 +22,7 @@ from media.public import portrait_page_url
 # No 0/o, 1/l/i: a code read aloud or typed from a poster is not mistaken.
 CODE_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 CODE_LENGTH = 7  # 31**7: about 27 billion codes
+CODE_DRAWS = 5  # a taken code drawn five times running is not bad luck: something is wrong
 
 
 class LinkNotFound(Exception):
@@ -81,6 +82,7 @@ def _existing(session: Session, screen: Screen) -> dict[str, QrLink]:
 
 
 def _add(session, screen, target, portrait, purpose, now) -> QrLink:  # type: ignore[no-untyped-def]
+    draws = 0
     while True:
         link = QrLink(
             code=new_code(),
@@ -94,12 +96,23 @@ def _add(session, screen, target, portrait, purpose, now) -> QrLink:  # type: ig
             with session.begin_nested():
                 session.add(link)
             return link
-        except IntegrityError:  # the same code drawn twice: draw again
-            continue
+        except IntegrityError:
+            # Another process made this link first (on PostgreSQL the insert waited for its
+            # commit): take theirs. Otherwise the same code was drawn twice: draw again.
+            theirs = session.scalar(
+                select(QrLink).where(QrLink.screen_id == screen.id, QrLink.purpose == purpose)
+            )
+            if theirs is not None:
+                return theirs
+            draws += 1
+            if draws == CODE_DRAWS:  # not bad luck: the screen is gone, say
+                raise
 
 
 def live_link(session: Session, code: str, today: dt.date) -> QrLink:
     """The link a scanned code stands for, if it still leads somewhere."""
+    if len(code) != CODE_LENGTH:  # nothing else was ever drawn: no need to ask the database
+        raise LinkNotFound(code)
     link = session.scalar(select(QrLink).where(QrLink.code == code.lower()))
     if link is None or link.retired_at is not None or link.screen is None:
         raise LinkNotFound(code)

@@ -32,7 +32,7 @@ from core.staff.audit import add_action_labels
 from kiosk.bundle import screen_bundle
 from kiosk.heartbeat import ScreenStatus, statuses
 from kiosk.models import SECONDS_PER_SLIDE, Screen
-from kiosk.screen_forms import LANGUAGE_NAMES, ScreenForm, booking_choices, form_data, venues
+from kiosk.screen_forms import LANGUAGE_LABELS, ScreenForm, booking_choices, form_data, venues
 from kiosk.screens import (
     ACTION_LABELS,
     SUBJECT,
@@ -99,7 +99,7 @@ def list_screens() -> str:
     return render_template(
         "kiosk/desk/screens.html",
         rows=_rows(now_utc(), today_local()),
-        language_names=LANGUAGE_NAMES,
+        language_names=LANGUAGE_LABELS,
     )
 
 

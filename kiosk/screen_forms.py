@@ -31,7 +31,7 @@ from kiosk.models import DEFAULT_SECONDS_PER_SLIDE, SECONDS_PER_SLIDE
 from kiosk.screens import NAME_MAX_LENGTH, ScreenSettings
 from media.models import LANGUAGES
 
-LANGUAGE_NAMES = {"fr": _l("French"), "es": _l("Spanish"), "en": _l("English")}
+LANGUAGE_LABELS = {"fr": _l("French"), "es": _l("Spanish"), "en": _l("English")}
 LANGUAGE_FIELDS = ("language_1", "language_2", "language_3")
 NO_BOOKING = ""
 ALL_PORTRAITS, CHOSEN_PORTRAITS = "all", "chosen"
@@ -46,7 +46,7 @@ def _is_id(value: str) -> bool:
 
 
 def _language(label: Any, optional: bool) -> SelectField:
-    choices = [SelectChoice(code, LANGUAGE_NAMES[code]) for code in LANGUAGES]
+    choices = [SelectChoice(code, LANGUAGE_LABELS[code]) for code in LANGUAGES]
     if optional:
         choices.insert(0, SelectChoice("", _l("No language")))
     # The rules judge an unknown language (kiosk.screens), with their own message.

@@ -13,20 +13,31 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from booking.models import Booking
 from core.database import begin_write
 from core.header_text import breaks_a_header_line
 from core.staff import audit
+from core.staff.models import AuditEvent
 from core.web import LARGEST_ID
-from kiosk.models import SECONDS_PER_SLIDE, QrLink, Screen, ScreenPortrait
+from kiosk.models import (
+    DEFAULT_SECONDS_PER_SLIDE,
+    SECONDS_PER_SLIDE,
+    QrLink,
+    Screen,
+    ScreenPortrait,
+)
 from media.models import LANGUAGES, Portrait
 from media.portraits import public_portraits
 
 SUBJECT = "screen"
 NAME_MAX_LENGTH = Screen.__table__.c.name.type.length
-SLUG_MAX_LENGTH = 40
+SLUG_MAX_LENGTH = 40  # made from a name; the column holds a suffix more
+# Every address a screen can have: anything else names none, and never reaches a query
+# (PostgreSQL refuses a NUL in text).
+SLUG = re.compile(rf"[a-z0-9-]{{1,{Screen.__table__.c.slug.type.length}}}")
 
 ACTION_LABELS = {
     "screen created": _l("screen created"),
@@ -54,7 +65,7 @@ class ScreenSettings:
     name: str
     languages: tuple[str, ...] = LANGUAGES
     languages_together: bool = False
-    seconds_per_slide: int = 12
+    seconds_per_slide: int = DEFAULT_SECONDS_PER_SLIDE
     booking_id: int | None = None
     portrait_ids: tuple[int, ...] | None = None
     show_donate: bool = True
@@ -107,10 +118,17 @@ def create_screen(
 ) -> Screen:
     _check(session, settings)
     begin_write(session)
-    screen = Screen(slug=_free_slug(session, settings.name), created_at=now, is_default=False)
-    _apply(session, screen, settings)
-    session.add(screen)
-    session.flush()
+    slug = _free_slug(session, settings.name)
+    while True:
+        screen = Screen(slug=slug, created_at=now, is_default=False)
+        _apply(session, screen, settings)
+        try:
+            with session.begin_nested():
+                session.add(screen)
+        except IntegrityError:  # another process took the address a moment ago
+            slug = _free_slug(session, settings.name, suffixed=True)
+            continue
+        break
     _record(session, screen, actor, "screen created", {}, _facts(screen), now)
     return screen
 
@@ -200,14 +218,24 @@ def _apply(session: Session, screen: Screen, settings: ScreenSettings) -> None:
     ]
 
 
-def _free_slug(session: Session, name: str) -> str:
-    """The screen's address, from its name: /kiosk/salle-des-metallos."""
+def _free_slug(session: Session, name: str, suffixed: bool = False) -> str:
+    """The screen's address, from its name: /kiosk/salle-des-metallos. An address is never
+    given twice, even after its screen is deleted: a device left on it, or the history of
+    the old screen, would otherwise pass for the new one's."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     base = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:SLUG_MAX_LENGTH] or "ecran"
-    slug = base
-    while session.scalar(select(Screen.id).where(Screen.slug == slug)) is not None:
+    slug = f"{base}-{secrets.token_hex(2)}" if suffixed else base
+    while _slug_was_used(session, slug):
         slug = f"{base}-{secrets.token_hex(2)}"
     return slug
+
+
+def _slug_was_used(session: Session, slug: str) -> bool:
+    screen = select(Screen.id).where(Screen.slug == slug)
+    history = select(AuditEvent.id).where(
+        AuditEvent.subject == SUBJECT, AuditEvent.subject_key == slug
+    )
+    return session.scalar(screen.union_all(history).limit(1)) is not None
 
 
 def settings_of(screen: Screen) -> ScreenSettings:

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from core.clock import today_local
 from core.database import get_session
-from kiosk.links import CODE_LENGTH, Destinations, LinkNotFound, count_scan, destination, live_link
+from kiosk.links import Destinations, LinkNotFound, count_scan, destination, live_link
 from kiosk.visitor import not_found_page
 
 blueprint = Blueprint("shortlinks", __name__)
@@ -18,8 +18,6 @@ blueprint = Blueprint("shortlinks", __name__)
 def scan(code: str) -> Response | tuple[str, int]:
     session = get_session()
     try:
-        if len(code) != CODE_LENGTH:
-            raise LinkNotFound(code)
         link = live_link(session, code, today_local())
     except LinkNotFound:
         return not_found_page("code")

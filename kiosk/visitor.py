@@ -4,7 +4,6 @@ subscribe through the screen's own short links, so that they count for its venue
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from flask import Blueprint, Flask, current_app, render_template, request, url_for
@@ -15,16 +14,13 @@ from core.database import get_session
 from core.i18n import current_language
 from kiosk.links import links_of_screen, purpose_of
 from kiosk.models import Screen, Target
-from kiosk.screens import ScreenNotFound, default_screen, screen_by_slug
+from kiosk.screens import SLUG, ScreenNotFound, default_screen, screen_by_slug
 from kiosk.wording import LANGUAGE_NAMES, visitor_words_in
 from media.models import LANGUAGES, Portrait
 from media.portraits import PortraitNotFound, public_portrait
 from media.public import PORTRAIT_PAGE
 
 blueprint = Blueprint("visitor", __name__)
-# What a screen's address can be (kiosk.screens makes them): anything else names none, and
-# never reaches a query (PostgreSQL refuses a NUL in text).
-SCREEN_SLUG = re.compile(r"[a-z0-9-]{1,60}")
 # What the language links carry over from the address the QR code led to, within reason.
 KEPT_PARAMETERS = ("screen", "utm_source", "utm_medium", "utm_campaign", "utm_content")
 KEPT_VALUE_MAX_LENGTH = 80
@@ -73,7 +69,7 @@ def caption_language(portrait: Portrait, asked: str, site_language: str) -> str:
 
 def screen_named(session: Session, slug: str) -> Screen | None:
     """The screen the visitor came from, or the default one when the address names none."""
-    if SCREEN_SLUG.fullmatch(slug):
+    if SLUG.fullmatch(slug):
         try:
             return screen_by_slug(session, slug)
         except ScreenNotFound:

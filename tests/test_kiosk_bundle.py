@@ -14,7 +14,13 @@ from core.clock import now_utc
 from kiosk.heartbeat import Report, record_reports, statuses
 from kiosk.links import CODE_ALPHABET, CODE_LENGTH
 from kiosk.models import Heartbeat, QrLink
-from kiosk.screens import InvalidScreen, ScreenSettings, create_screen, default_screen
+from kiosk.screens import (
+    InvalidScreen,
+    ScreenSettings,
+    create_screen,
+    default_screen,
+    delete_screen,
+)
 from media.portraits import update_portrait
 from tests.factories import A_PORTRAIT, portrait_with_sizes
 
@@ -164,3 +170,13 @@ def test_the_screen_rules_hold_without_the_form(app, session, client):
     session.commit()
     bundle = client.get(f"/kiosk/{screen.slug}/bundle.json").get_json()
     assert [slide["portrait"] for slide in bundle["slides"]] == [portrait.slug]
+
+
+def test_a_deleted_screens_address_is_never_given_again(session):
+    first = create_screen(session, ScreenSettings(name="Salle"), "admin@centre.example", now_utc())
+    session.commit()
+    delete_screen(session, first.id, "admin@centre.example", now_utc())
+    session.commit()
+    second = create_screen(session, ScreenSettings(name="Salle"), "admin@centre.example", now_utc())
+    session.commit()
+    assert first.slug == "salle" and second.slug.startswith("salle-")
