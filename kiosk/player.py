@@ -9,25 +9,30 @@ from typing import Any
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 from werkzeug.wrappers import Response
 
+from booking.schema import is_storable
 from core.clock import now_utc, today_local
 from core.database import get_session
+from core.header_text import breaks_a_header_line
 from core.web import csrf
 from kiosk.bundle import screen_bundle, shell_urls
 from kiosk.heartbeat import MAX_REPORTS, Report, record_reports
 from kiosk.links import LinkNotFound, live_link, short_url
-from kiosk.models import Screen
+from kiosk.models import Heartbeat, Screen
 from kiosk.qr import qr_svg
-from kiosk.screens import ScreenNotFound, default_screen, screen_by_slug
+from kiosk.screens import SLUG, ScreenNotFound, default_screen, screen_by_slug
 
 blueprint = Blueprint("kiosk", __name__)
-SLUG_MAX_LENGTH = Screen.__table__.c.slug.type.length
-VERSION_MAX_LENGTH = 64
+PORTRAIT_MAX_LENGTH = Heartbeat.__table__.c.portrait_slug.type.length
+VERSION_MAX_LENGTH = Heartbeat.__table__.c.bundle_version.type.length
 QR_MAX_AGE = 86_400  # a day: the address a code shows follows AMBULANTE_PUBLIC_URL
 
 
 @blueprint.get("/kiosk/")
 def default_player() -> str:
-    return _player(default_screen(get_session()))
+    try:
+        return _player(default_screen(get_session()))
+    except ScreenNotFound:  # only if someone removed it from the database by hand
+        abort(404)
 
 
 @blueprint.get("/kiosk/<slug>")
@@ -73,7 +78,11 @@ def qr_image(code: str) -> Response:
 @csrf.exempt  # a screen has no session; a report changes nothing but its own rows
 def heartbeat(slug: str) -> tuple[Response, int]:
     screen = _screen_or_404(slug)
-    reports = _reports(request.get_json(silent=True))
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # absurdly deep nesting: not a heartbeat either
+        body = None
+    reports = _reports(body)
     if reports is None:
         return jsonify(
             error='Send {"reports": [{"seconds_ago", "portrait", "bundle_version"}]}.'
@@ -100,16 +109,26 @@ def _reports(body: Any) -> list[Report] | None:
         )
         if not isinstance(seconds_ago, int) or isinstance(seconds_ago, bool) or seconds_ago < 0:
             return None
-        if portrait is not None and (not isinstance(portrait, str) or len(portrait) > 80):
+        if portrait is not None and not _one_line(portrait, PORTRAIT_MAX_LENGTH):
             return None
-        if not isinstance(version, str) or len(version) > VERSION_MAX_LENGTH:
+        if not _one_line(version, VERSION_MAX_LENGTH):
             return None
         reports.append(Report(seconds_ago, portrait, version))
     return reports
 
 
+def _one_line(value: Any, max_length: int) -> bool:
+    """Text a database keeps (no lone surrogate, no NUL) on one line, within its column."""
+    return (
+        isinstance(value, str)
+        and len(value) <= max_length
+        and is_storable(value)
+        and not breaks_a_header_line(value)
+    )
+
+
 def _screen_or_404(slug: str) -> Screen:
-    if len(slug) > SLUG_MAX_LENGTH:
+    if not SLUG.fullmatch(slug):
         abort(404)
     try:
         return screen_by_slug(get_session(), slug)
