@@ -199,3 +199,20 @@ def portrait_with_sizes(
     jobs.work_due_jobs(session, app.config["DATA_DIR"], now_utc())
     session.refresh(portrait)
     return portrait
+
+
+def screen_form(**overrides: Any) -> dict[str, Any]:
+    """The screen form as a browser posts it; None leaves a field out (an unticked box)."""
+    data: dict[str, Any] = {
+        "name": "Salle des métallos",
+        "booking_id": "",
+        "language_1": "fr",
+        "language_2": "es",
+        "language_3": "en",
+        "seconds_per_slide": "12",
+        "portraits": "all",
+        "show_donate": "y",
+        "show_signup": "y",
+    }
+    data.update(overrides)
+    return {name: value for name, value in data.items() if value is not None}

@@ -60,15 +60,25 @@ class Server:
         else:
             command = ["run.py", "--host", HOST, "--port", str(self.port)]
             command += ["--threads", str(threads)]
-        with open(log_path, "wb") as log:
+        self.command = [sys.executable, *command]
+        self.settings = settings
+        self._start("wb")
+
+    def _start(self, log_mode: str) -> None:
+        with open(self.log_path, log_mode) as log:
             self.process = subprocess.Popen(
-                [sys.executable, *command],
+                self.command,
                 cwd=PROJECT_ROOT,
-                env=environment_for_server(**settings),
+                env=environment_for_server(**self.settings),
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
         self._wait_until_healthy()
+
+    def restart(self) -> None:
+        """The same process again, on the same port (a browser's service worker and caches
+        belong to that origin); call it after `stop()`."""
+        self._start("ab")
 
     def _wait_until_healthy(self) -> None:
         deadline = time.monotonic() + START_SECONDS

@@ -28,7 +28,14 @@ from kiosk.links import links_of_screen, purpose_of
 from kiosk.models import Heartbeat, QrLink, ScanCount, Screen, ScreenPortrait, Target
 from kiosk.screens import ScreenSettings, create_screen, default_screen
 from media.portraits import update_portrait
-from tests.factories import A_PORTRAIT, days_from_today, hold, portrait_with_sizes, staff_post
+from tests.factories import (
+    A_PORTRAIT,
+    days_from_today,
+    hold,
+    portrait_with_sizes,
+    screen_form,
+    staff_post,
+)
 from tests.test_shortlinks import _every_row
 
 HEARTBEAT = "/kiosk/accueil/heartbeat"
@@ -213,21 +220,6 @@ def test_a_heartbeat_with_a_nul_is_refused_on_postgresql(postgres_url, fresh_app
     assert _heartbeat(client, _report(bundle_version="\x00")) == 400
 
 
-def _screen_form(**overrides: Any) -> dict[str, Any]:
-    data = {
-        "name": "Salle des métallos",
-        "booking_id": "",
-        "language_1": "fr",
-        "language_2": "es",
-        "language_3": "en",
-        "seconds_per_slide": "12",
-        "portraits": "all",
-        "show_donate": "y",
-        "show_signup": "y",
-    }
-    return {**data, **overrides}
-
-
 def _screens(session: Session) -> int:
     session.rollback()
     return session.scalar(select(func.count()).select_from(Screen))
@@ -236,7 +228,7 @@ def _screens(session: Session) -> int:
 def test_staff_naming_tens_of_thousands_of_portraits_get_a_message(staff_client, session):
     """A crafted form (or a script) naming more portraits than a query may carry."""
     before = _screens(session)
-    crafted = _screen_form(portraits="chosen", portrait_ids=[str(n) for n in range(1, 40_001)])
+    crafted = screen_form(portraits="chosen", portrait_ids=[str(n) for n in range(1, 40_001)])
     response = staff_post(staff_client, "/staff/screens/new", crafted)
     assert response.status_code == 422
     assert "portrait_ids-error" in response.get_data(as_text=True)
@@ -248,8 +240,8 @@ def test_a_screen_form_without_its_token_changes_nothing(admin_client, session):
     accueil = default_screen(session)
     before = _screens(session)
     forged = [
-        ("/staff/screens/new", _screen_form()),
-        (f"/staff/screens/{accueil.id}", _screen_form(name="Pirated")),
+        ("/staff/screens/new", screen_form()),
+        (f"/staff/screens/{accueil.id}", screen_form(name="Pirated")),
         (f"/staff/screens/{accueil.id}/delete", {}),
     ]
     for url, data in forged:
@@ -265,7 +257,7 @@ def test_staff_cannot_attach_a_screen_to_a_training_or_a_made_up_booking(staff_c
     before = _screens(session)
     for booking_id in (str(training.id), "0", "-1", "1.0", " 1", "١"):
         response = staff_post(
-            staff_client, "/staff/screens/new", _screen_form(booking_id=booking_id)
+            staff_client, "/staff/screens/new", screen_form(booking_id=booking_id)
         )
         assert response.status_code == 422, booking_id
     assert _screens(session) == before

@@ -22,7 +22,7 @@ from media import jobs
 from media.ingest import clean_upload
 from media.models import Portrait
 from media.portraits import PortraitText, add_portrait, public_portraits
-from tests.factories import hold, staff_post
+from tests.factories import hold, screen_form, staff_post
 
 EN = {"Accept-Language": "en"}
 FR = {"Accept-Language": "fr"}
@@ -58,23 +58,6 @@ def _portrait(app, session, place: str, colour: str, published: bool = True) -> 
     jobs.work_due_jobs(session, app.config["DATA_DIR"], now_utc())
     session.refresh(portrait)
     return portrait
-
-
-def screen_form(**overrides: Any) -> dict[str, Any]:
-    """The screen form as a browser posts it; None leaves a field out (an unticked box)."""
-    data: dict[str, Any] = {
-        "name": NAME,
-        "booking_id": "",
-        "language_1": "fr",
-        "language_2": "es",
-        "language_3": "en",
-        "seconds_per_slide": "12",
-        "portraits": "all",
-        "show_donate": "y",
-        "show_signup": "y",
-    }
-    data.update(overrides)
-    return {name: value for name, value in data.items() if value is not None}
 
 
 def _now_in(session) -> None:  # type: ignore[no-untyped-def]

@@ -14,8 +14,6 @@ import datetime as dt
 import io
 import itertools
 import json
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -40,8 +38,8 @@ from media.portraits import PortraitText, public_portraits, update_portrait
 from run import create_app
 from tests.browser.conftest import TIMEOUT_MS, Visitor
 from tests.browser.test_accessibility import assert_no_axe_violations, html_lang
-from tests.factories import clear_ambulante_environment, environment_for_server
-from tests.servers import HOST, START_SECONDS, STOP_SECONDS, free_port, read_back
+from tests.factories import clear_ambulante_environment
+from tests.servers import Server, read_back
 
 pytestmark = pytest.mark.browser
 
@@ -71,61 +69,9 @@ document.addEventListener("kiosk:slide", ({detail}) => window.slides.push({
 """
 
 
-class KioskServer:
-    """run.py on one port that stays the same across restarts: the kiosk's service worker
-    and caches belong to that origin."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.url = f"http://{HOST}:{self.port}"
-        self.log_path = data_dir / "server.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "run.py", "--host", HOST, "--port", str(self.port)],
-                cwd=PROJECT_ROOT,
-                env=environment_for_server(
-                    AMBULANTE_DATA_DIR=str(self.data_dir),
-                    AMBULANTE_KIOSK_REFRESH_SECONDS=str(REFRESH_SECONDS),
-                    AMBULANTE_KIOSK_HEARTBEAT_SECONDS=str(HEARTBEAT_SECONDS),
-                    AMBULANTE_DONATE_URL=DONATE_URL,
-                    AMBULANTE_SIGNUP_URL=SIGNUP_URL,
-                ),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + START_SECONDS
-        while not self._answers():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(f"run.py did not start:\n{self.log_path.read_text()}")
-            time.sleep(0.1)
-
-    def _answers(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
-                return response.status == 200
-        except OSError:
-            return False
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=STOP_SECONDS)
-        self.process = None
-
-
 @dataclasses.dataclass
 class Venue:
-    server: KioskServer
+    server: Server
     data_dir: Path
     screen: str
     portraits: list[str]  # in the order the screen plays them
@@ -182,8 +128,14 @@ def unpublish(session: Any, slug: str) -> None:
 def venue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Venue]:
     data_dir = tmp_path_factory.mktemp("kiosk-data")
     screen, portraits = with_the_app(data_dir, lambda session: set_up_the_venue(session, data_dir))
-    server = KioskServer(data_dir)
-    server.start()
+    server = Server(
+        data_dir / "server.log",
+        AMBULANTE_DATA_DIR=str(data_dir),
+        AMBULANTE_KIOSK_REFRESH_SECONDS=str(REFRESH_SECONDS),
+        AMBULANTE_KIOSK_HEARTBEAT_SECONDS=str(HEARTBEAT_SECONDS),
+        AMBULANTE_DONATE_URL=DONATE_URL,
+        AMBULANTE_SIGNUP_URL=SIGNUP_URL,
+    )
     yield Venue(server, data_dir, screen, portraits)
     server.stop()
 
@@ -393,7 +345,7 @@ def test_kiosk_keeps_playing_offline_and_picks_up_changes_when_the_server_is_bac
 
     dropped = venue.portraits[1]
     with_the_app(venue.data_dir, lambda session: unpublish(session, dropped))
-    venue.server.start()
+    venue.server.restart()
     restarted = time.time()
 
     # Within its refresh interval (and the new bundle's download), the kiosk plays the new one.
