@@ -12,6 +12,8 @@ from kiosk import player, screen_desk, shortlinks, visitor
 SETTINGS = {
     "DONATE_URL": ("DONATE_URL", "https://www.ciso.qc.ca/outils/faites-un-don/"),
     "SIGNUP_URL": ("SIGNUP_URL", "https://www.ciso.qc.ca/outils/nouvelle-page-dinscription/"),
+    # The centre's dues form: its target is left out of every screen while this is unset.
+    "MEMBERSHIP_URL": ("MEMBERSHIP_URL", ""),
     # How often a screen looks for a new bundle, and reports what it shows.
     "KIOSK_REFRESH_SECONDS": ("KIOSK_REFRESH_SECONDS", "300"),
     "KIOSK_HEARTBEAT_SECONDS": ("KIOSK_HEARTBEAT_SECONDS", "60"),
@@ -20,7 +22,8 @@ SETTINGS = {
 
 def init_app(app: Flask) -> None:
     declare(app, SETTINGS)
-    add_seed_tables(app, ("screens",))  # the default screen, made at the first start
+    # The default screen and the starting targets, made at the first start.
+    add_seed_tables(app, ("screens", "scan_targets", "screen_targets"))
     for key in ("KIOSK_REFRESH_SECONDS", "KIOSK_HEARTBEAT_SECONDS"):
         app.config[key] = int(app.config[key])
     app.register_blueprint(player.blueprint)

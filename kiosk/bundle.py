@@ -14,9 +14,10 @@ from typing import Any
 from flask import current_app, url_for
 from sqlalchemy.orm import Session
 
-from kiosk.links import links_of_screen, purpose_of, short_url
-from kiosk.models import Screen, Target
-from kiosk.screens import portraits_on
+from kiosk.links import portrait_purpose, short_url
+from kiosk.models import Screen
+from kiosk.screens import links_of_screen, portraits_on, targets_on
+from kiosk.targets import destinations_of
 from kiosk.wording import words_in
 from media.models import LANGUAGES, Portrait
 from media.public import image_url
@@ -29,6 +30,7 @@ def screen_bundle(
 ) -> dict[str, Any]:
     config = current_app.config
     portraits = portraits_on(session, screen, today)
+    targets = targets_on(screen, destinations_of(config))
     links = links_of_screen(session, screen, portraits, now)
     public_url = config["PUBLIC_URL"]
 
@@ -39,14 +41,6 @@ def screen_bundle(
             "qr": url_for("kiosk.qr_image", code=link_code),
         }
 
-    targets = [
-        target
-        for target, shown in (
-            (Target.DONATE, screen.show_donate),
-            (Target.SIGNUP, screen.show_signup),
-        )
-        if shown
-    ]
     content = {
         "screen": {"slug": screen.slug, "name": screen.name},
         "languages": screen.language_order,
@@ -55,10 +49,17 @@ def screen_bundle(
         "refresh_seconds": config["KIOSK_REFRESH_SECONDS"],
         "heartbeat_seconds": config["KIOSK_HEARTBEAT_SECONDS"],
         "heartbeat_url": url_for("kiosk.heartbeat", slug=screen.slug),
-        "words": {language: words_in(language) for language in LANGUAGES},
-        "codes": [{"target": target.value, **code(purpose_of(target))} for target in targets],
+        # The kiosk's own words, and each target's label under its key.
+        "words": {
+            language: {
+                **words_in(language),
+                **{target.key: target.label(language) for target in targets},
+            }
+            for language in LANGUAGES
+        },
+        "codes": [{"target": target.key, **code(target.key)} for target in targets],
         "slides": [
-            {**_slide(portrait), "story": code(purpose_of(Target.PORTRAIT, portrait))}
+            {**_slide(portrait), "story": code(portrait_purpose(portrait))}
             for portrait in portraits
         ],
         "shell": shell_urls(screen),

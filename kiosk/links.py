@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -14,8 +14,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from booking.models import Booking
 from core.database import begin_write
-from kiosk.models import QrLink, ScanCount, Screen, Target
+from kiosk.models import PORTRAIT, QrLink, ScanCount, ScanTarget, Screen
 from media.models import Portrait
 from media.public import portrait_page_url
 
@@ -31,11 +32,14 @@ class LinkNotFound(Exception):
 
 @dataclass(frozen=True)
 class Destinations:
-    """Where scans lead, from the settings."""
+    """Where scans lead, from the settings: the site's address, and the built-in targets'
+    addresses by key (an empty one leaves its target out)."""
 
     public_url: str
-    donate_url: str
-    signup_url: str
+    built_in_urls: Mapping[str, str]
+
+
+Owner = Screen | Booking  # a screen's codes, or a venue's printed ones
 
 
 def new_code() -> str:
@@ -46,48 +50,62 @@ def short_url(public_url: str, code: str) -> str:
     return f"{public_url.rstrip('/')}/q/{code}"
 
 
-def purpose_of(target: Target, portrait: Portrait | None = None) -> str:
-    return f"{target.value}:{portrait.id}" if portrait is not None else target.value
+def portrait_purpose(portrait: Portrait) -> str:
+    return f"{PORTRAIT}:{portrait.id}"
 
 
-def links_of_screen(
-    session: Session, screen: Screen, portraits: Sequence[Portrait], now: dt.datetime
+def address_of(target: ScanTarget, destinations: Destinations) -> str:
+    """A target's address: its own, or the setting of a built-in one ("" when unset)."""
+    return target.url or destinations.built_in_urls.get(target.key, "")
+
+
+def links_of(
+    session: Session,
+    owner: Owner,
+    targets: Sequence[ScanTarget],
+    portraits: Sequence[Portrait],
+    now: dt.datetime,
 ) -> dict[str, QrLink]:
-    """The screen's links by purpose, made the first time they are needed. Making one is
-    idempotent (one per screen and purpose, by a unique constraint), so two processes
-    asking at once end up with the same code."""
-    wanted = {purpose_of(Target.DONATE): (Target.DONATE, None)}
-    wanted[purpose_of(Target.SIGNUP)] = (Target.SIGNUP, None)
+    """The owner's links by purpose (a target's key, or portrait_purpose), made the first
+    time they are needed. Making one is idempotent (one per owner and purpose, by a unique
+    constraint), so two processes asking at once end up with the same code."""
+    wanted: dict[str, tuple[str, Portrait | None]] = {
+        target.key: (target.key, None) for target in targets
+    }
     for portrait in portraits:
-        wanted[purpose_of(Target.PORTRAIT, portrait)] = (Target.PORTRAIT, portrait)
-    links = _existing(session, screen)
+        wanted[portrait_purpose(portrait)] = (PORTRAIT, portrait)
+    links = _existing(session, owner)
     missing = [purpose for purpose in wanted if purpose not in links]
     if missing:
         begin_write(session)
-        links = _existing(session, screen)
+        links = _existing(session, owner)
         for purpose in missing:
             if purpose in links:
                 continue
             target, portrait = wanted[purpose]
-            links[purpose] = _add(session, screen, target, portrait, purpose, now)
+            links[purpose] = _add(session, owner, target, portrait, purpose, now)
         session.commit()
     return links
 
 
-def _existing(session: Session, screen: Screen) -> dict[str, QrLink]:
-    return {
-        link.purpose: link
-        for link in session.scalars(select(QrLink).where(QrLink.screen_id == screen.id))
-    }
+def _owned_by(owner: Owner):  # type: ignore[no-untyped-def]
+    if isinstance(owner, Screen):
+        return QrLink.screen_id == owner.id
+    return QrLink.booking_id == owner.id
 
 
-def _add(session, screen, target, portrait, purpose, now) -> QrLink:  # type: ignore[no-untyped-def]
+def _existing(session: Session, owner: Owner) -> dict[str, QrLink]:
+    return {link.purpose: link for link in session.scalars(select(QrLink).where(_owned_by(owner)))}
+
+
+def _add(session, owner, target, portrait, purpose, now) -> QrLink:  # type: ignore[no-untyped-def]
     draws = 0
     while True:
         link = QrLink(
             code=new_code(),
-            screen_id=screen.id,
-            target=target.value,
+            screen_id=owner.id if isinstance(owner, Screen) else None,
+            booking_id=owner.id if isinstance(owner, Booking) else None,
+            target=target,
             portrait_id=portrait.id if portrait is not None else None,
             purpose=purpose,
             created_at=now,
@@ -100,7 +118,7 @@ def _add(session, screen, target, portrait, purpose, now) -> QrLink:  # type: ig
             # Another process made this link first (on PostgreSQL the insert waited for its
             # commit): take theirs. Otherwise the same code was drawn twice: draw again.
             theirs = session.scalar(
-                select(QrLink).where(QrLink.screen_id == screen.id, QrLink.purpose == purpose)
+                select(QrLink).where(_owned_by(owner), QrLink.purpose == purpose)
             )
             if theirs is not None:
                 return theirs
@@ -110,41 +128,57 @@ def _add(session, screen, target, portrait, purpose, now) -> QrLink:  # type: ig
 
 
 def live_link(session: Session, code: str, today: dt.date) -> QrLink:
-    """The link a scanned code stands for, if it still leads somewhere."""
+    """The link a scanned code stands for, if it still leads somewhere: not retired, its
+    owner still there, its portrait still shown or its target still offered."""
     if len(code) != CODE_LENGTH:  # nothing else was ever drawn: no need to ask the database
         raise LinkNotFound(code)
     link = session.scalar(select(QrLink).where(QrLink.code == code.lower()))
-    if link is None or link.retired_at is not None or link.screen is None:
+    if link is None or link.retired_at is not None:
         raise LinkNotFound(code)
-    if link.target == Target.PORTRAIT and (
-        link.portrait is None or not link.portrait.is_public(today)
-    ):
+    if link.screen_id is None and link.booking_id is None:
+        raise LinkNotFound(code)
+    if link.target == PORTRAIT:
+        if link.portrait is None or not link.portrait.is_public(today):
+            raise LinkNotFound(code)
+    elif target_of(session, link) is None:
         raise LinkNotFound(code)
     return link
 
 
-def destination(link: QrLink, destinations: Destinations) -> str:
+def target_of(session: Session, link: QrLink) -> ScanTarget | None:
+    """The offered target a link leads to (None for a portrait's, or a retired target)."""
+    return session.scalar(
+        select(ScanTarget).where(ScanTarget.key == link.target, ScanTarget.active.is_(True))
+    )
+
+
+def campaign_of(link: QrLink) -> str:
+    """What the centre's statistics file the scan under: the venue's booking reference,
+    or the screen's address when it serves none."""
+    booking = link.booking or (link.screen.booking if link.screen else None)
+    if booking is not None:
+        return booking.reference
+    return link.screen.slug if link.screen else ""
+
+
+def destination(session: Session, link: QrLink, destinations: Destinations) -> str:
     """Where a scan of this link goes, with the campaign parameters merged into the query
     the destination already has (ours replace any of the same name)."""
-    screen = link.screen
-    assert screen is not None  # live_link refuses links without a screen
-    if link.target == Target.DONATE:
-        base = destinations.donate_url
-    elif link.target == Target.SIGNUP:
-        base = destinations.signup_url
-    else:
-        assert link.portrait is not None
+    campaign = {"utm_source": "ambulante", "utm_medium": "qr", "utm_campaign": campaign_of(link)}
+    if link.target == PORTRAIT:
+        assert link.portrait is not None  # live_link refuses it otherwise
         base = destinations.public_url.rstrip("/") + portrait_page_url(link.portrait.slug)
-    campaign = {
-        "utm_source": "ambulante",
-        "utm_medium": "qr",
-        "utm_campaign": screen.booking.reference if screen.booking else screen.slug,
-    }
-    if link.target == Target.PORTRAIT:
-        assert link.portrait is not None
         campaign["utm_content"] = link.portrait.slug
-        campaign["lang"] = screen.language_order[0]
-        campaign["screen"] = screen.slug
+        if link.screen is not None:
+            campaign["lang"] = link.screen.language_order[0]
+            campaign["screen"] = link.screen.slug
+        elif link.booking is not None:
+            campaign["venue"] = link.booking.reference
+        return with_query(base, campaign)
+    target = target_of(session, link)
+    base = address_of(target, destinations) if target is not None else ""
+    if not base:
+        raise LinkNotFound(link.code)  # a target whose address was unset since
     return with_query(base, campaign)
 
 

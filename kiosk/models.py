@@ -4,7 +4,6 @@ minutes each screen was seen showing something."""
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 
 from sqlalchemy import (
     CheckConstraint,
@@ -25,10 +24,30 @@ SECONDS_PER_SLIDE = (4, 300)  # the shortest and longest a slide may stay
 DEFAULT_SECONDS_PER_SLIDE = 12
 
 
-class Target(StrEnum):
-    DONATE = "donate"
-    SIGNUP = "signup"
-    PORTRAIT = "portrait"  # the portrait's visitor page
+PORTRAIT = "portrait"  # a link's target when it leads to a portrait's visitor page
+# Targets the centre starts with; their addresses come from the settings
+# (AMBULANTE_DONATE_URL, _SIGNUP_URL, _MEMBERSHIP_URL), so a target left unset is left out.
+BUILT_IN_TARGETS = ("donate", "signup", "membership")
+
+
+class ScanTarget(Base):
+    """Somewhere a QR code can send a visitor: donating, the newsletter, the dues form, or
+    a page staff add. Its key never changes: links and their counts are filed under it."""
+
+    __tablename__ = "scan_targets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    url: Mapped[str | None] = mapped_column(String(500))  # None: from the settings
+    label_fr: Mapped[str] = mapped_column(String(120))
+    label_es: Mapped[str] = mapped_column(String(120))
+    label_en: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    def label(self, language: str) -> str:
+        return getattr(self, f"label_{language}", self.label_fr)
 
 
 class Screen(Base):
@@ -49,14 +68,15 @@ class Screen(Base):
     languages_together: Mapped[bool] = mapped_column(default=False)  # two at once, not in turn
     seconds_per_slide: Mapped[int] = mapped_column(Integer, default=DEFAULT_SECONDS_PER_SLIDE)
     all_portraits: Mapped[bool] = mapped_column(default=True)  # every published portrait
-    show_donate: Mapped[bool] = mapped_column(default=True)
-    show_signup: Mapped[bool] = mapped_column(default=True)
     is_default: Mapped[bool] = mapped_column(default=False)  # what /kiosk/ plays
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
     booking: Mapped[Booking | None] = relationship()
     chosen: Mapped[list[ScreenPortrait]] = relationship(
         order_by="ScreenPortrait.position", cascade="all, delete-orphan"
+    )
+    shown_targets: Mapped[list[ScreenTarget]] = relationship(
+        order_by="ScreenTarget.position", cascade="all, delete-orphan"
     )
 
     @property
@@ -80,27 +100,47 @@ class ScreenPortrait(Base):
     portrait: Mapped[Portrait] = relationship()
 
 
+class ScreenTarget(Base):
+    """A target whose code a screen shows."""
+
+    __tablename__ = "screen_targets"
+
+    screen_id: Mapped[int] = mapped_column(
+        ForeignKey("screens.id", ondelete="CASCADE"), primary_key=True
+    )
+    target_id: Mapped[int] = mapped_column(
+        ForeignKey("scan_targets.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    target: Mapped[ScanTarget] = relationship()
+
+
 class QrLink(Base):
-    """What a printed or shown QR code leads to. The destination is worked out from the
-    target and the settings at each scan, never from the request."""
+    """What a QR code on a screen, or printed for a venue, leads to. The destination is
+    worked out from the target and the settings at each scan, never from the request."""
 
     __tablename__ = "qr_links"
     __table_args__ = (
-        CheckConstraint("target IN ('donate', 'signup', 'portrait')", name="qr_link_target"),
         UniqueConstraint("screen_id", "purpose", name="uq_qr_links_screen_purpose"),
+        UniqueConstraint("booking_id", "purpose", name="uq_qr_links_booking_purpose"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
+    # Whose code it is: a screen's, or a venue's printed cards and poster.
     screen_id: Mapped[int | None] = mapped_column(ForeignKey("screens.id", ondelete="SET NULL"))
-    target: Mapped[str] = mapped_column(String(20))
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"))
+    # A target's key, or PORTRAIT.
+    target: Mapped[str] = mapped_column(String(40))
     portrait_id: Mapped[int | None] = mapped_column(ForeignKey("portraits.id", ondelete="SET NULL"))
-    # One link per screen and purpose: "donate", "signup", "portrait:<id>".
+    # One link per owner and purpose: a target's key, or "portrait:<id>".
     purpose: Mapped[str] = mapped_column(String(40))
     retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
     screen: Mapped[Screen | None] = relationship()
+    booking: Mapped[Booking | None] = relationship()
     portrait: Mapped[Portrait | None] = relationship()
 
 

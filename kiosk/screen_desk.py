@@ -31,6 +31,7 @@ from core.staff import admin_required, audit
 from core.staff.audit import add_action_labels
 from kiosk.bundle import screen_bundle
 from kiosk.heartbeat import ScreenStatus, statuses
+from kiosk.links import address_of
 from kiosk.models import SECONDS_PER_SLIDE, Screen
 from kiosk.screen_forms import LANGUAGE_LABELS, ScreenForm, booking_choices, form_data, venues
 from kiosk.screens import (
@@ -45,6 +46,7 @@ from kiosk.screens import (
     settings_of,
     update_screen,
 )
+from kiosk.targets import all_targets, destinations_of
 from media.models import Portrait
 from media.portraits import staff_portraits
 
@@ -115,9 +117,9 @@ def _form(screen: Screen | None, submitted: bool = True) -> ScreenForm:
     if submitted:
         form = ScreenForm()
     else:
-        form = ScreenForm(
-            formdata=None, data=form_data(settings_of(screen) if screen is not None else None)
-        )
+        every_target = [target.id for target in all_targets(get_session())]
+        settings = settings_of(screen) if screen is not None else None
+        form = ScreenForm(formdata=None, data=form_data(settings, every_target))
     serving = screen.booking_id if screen is not None else None
     form.booking_id.choices = booking_choices(venues(get_session(), today_local(), serving))
     return form
@@ -131,6 +133,10 @@ def _form_page(screen: Screen | None, form: ScreenForm, status: int = 200) -> tu
         form=form,
         portraits=staff_portraits(session),
         chosen=set(form.chosen_values()),
+        targets=all_targets(session),
+        ticked_targets={str(value) for value in form.target_ids.data or []},
+        destinations=destinations_of(current_app.config),
+        target_address=address_of,
         seconds_limits=SECONDS_PER_SLIDE,
         today=today_local(),
         entries=audit.events_of(session, SUBJECT, screen.slug) if screen is not None else [],

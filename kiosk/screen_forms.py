@@ -78,8 +78,7 @@ class ScreenForm(RuleCheckedForm):
         validate_choice=False,
     )
     portrait_ids = SelectMultipleField(_l("Chosen portraits"), validate_choice=False)
-    show_donate = BooleanField(_l("Show the code for donating"))
-    show_signup = BooleanField(_l("Show the code for subscribing to the newsletter"))
+    target_ids = SelectMultipleField(_l("QR codes on the screen"), validate_choice=False)
 
     def validate(self, extra_validators: Any = None) -> bool:
         """What the form itself can tell: a booking from the list, a known way of choosing
@@ -91,6 +90,8 @@ class ScreenForm(RuleCheckedForm):
             self.portraits.errors = [_("Choose all published portraits or some of them.")]
         if not all(_is_id(value) for value in self.chosen_values()):
             self.portrait_ids.errors = [_("Choose portraits from the library's list.")]
+        if not all(_is_id(str(value)) for value in self.target_ids.data or []):
+            self.target_ids.errors = [_("Choose QR codes from the list.")]
         return read and not self.errors
 
     def attach(self, errors: Mapping[str, Any]) -> None:
@@ -114,15 +115,17 @@ class ScreenForm(RuleCheckedForm):
             seconds_per_slide=self.seconds_per_slide.data,
             booking_id=int(booking) if booking else None,
             portrait_ids=chosen,
-            show_donate=bool(self.show_donate.data),
-            show_signup=bool(self.show_signup.data),
+            target_ids=tuple(dict.fromkeys(int(value) for value in self.target_ids.data or [])),
         )
 
 
-def form_data(settings: ScreenSettings | None) -> dict[str, Any]:
-    """The form's fields as a screen's settings fill them (a new screen's defaults for None)."""
+def form_data(settings: ScreenSettings | None, every_target: Sequence[int]) -> dict[str, Any]:
+    """The form's fields as a screen's settings fill them (a new screen's defaults for None:
+    every target's code ticked)."""
     if settings is None:
-        settings = ScreenSettings(name="", seconds_per_slide=DEFAULT_SECONDS_PER_SLIDE)
+        settings = ScreenSettings(
+            name="", seconds_per_slide=DEFAULT_SECONDS_PER_SLIDE, target_ids=tuple(every_target)
+        )
     languages = [*settings.languages, "", "", ""]
     return {
         "name": settings.name,
@@ -132,8 +135,7 @@ def form_data(settings: ScreenSettings | None) -> dict[str, Any]:
         "seconds_per_slide": settings.seconds_per_slide,
         "portraits": ALL_PORTRAITS if settings.portrait_ids is None else CHOSEN_PORTRAITS,
         "portrait_ids": [str(value) for value in settings.portrait_ids or ()],
-        "show_donate": settings.show_donate,
-        "show_signup": settings.show_signup,
+        "target_ids": [str(value) for value in settings.target_ids or ()],
     }
 
 

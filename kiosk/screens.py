@@ -7,7 +7,7 @@ import datetime as dt
 import re
 import secrets
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -22,13 +22,17 @@ from core.header_text import breaks_a_header_line
 from core.staff import audit
 from core.staff.models import AuditEvent
 from core.web import LARGEST_ID
+from kiosk.links import Destinations, links_of
 from kiosk.models import (
     DEFAULT_SECONDS_PER_SLIDE,
     SECONDS_PER_SLIDE,
     QrLink,
+    ScanTarget,
     Screen,
     ScreenPortrait,
+    ScreenTarget,
 )
+from kiosk.targets import offered
 from media.models import LANGUAGES, Portrait
 from media.portraits import public_portraits
 
@@ -60,7 +64,8 @@ class InvalidScreen(Exception):
 
 @dataclass(frozen=True)
 class ScreenSettings:
-    """What staff choose for a screen. `portrait_ids` None: every published portrait."""
+    """What staff choose for a screen. `portrait_ids` None: every published portrait (now
+    and to come); `target_ids` None: the codes of every target there is now."""
 
     name: str
     languages: tuple[str, ...] = LANGUAGES
@@ -68,8 +73,7 @@ class ScreenSettings:
     seconds_per_slide: int = DEFAULT_SECONDS_PER_SLIDE
     booking_id: int | None = None
     portrait_ids: tuple[int, ...] | None = None
-    show_donate: bool = True
-    show_signup: bool = True
+    target_ids: tuple[int, ...] | None = None  # None: every target there is
 
 
 def all_screens(session: Session) -> list[Screen]:
@@ -101,6 +105,20 @@ def default_screen(session: Session) -> Screen:
     if screen is None:
         raise ScreenNotFound("default")
     return screen
+
+
+def targets_on(screen: Screen, destinations: Destinations) -> list[ScanTarget]:
+    """The codes the screen shows, in its order: of the targets it chose, those offered."""
+    return offered([shown.target for shown in screen.shown_targets], destinations)
+
+
+def links_of_screen(
+    session: Session, screen: Screen, portraits: Sequence[Portrait], now: dt.datetime
+) -> dict[str, QrLink]:
+    """The screen's links: one per target it chose (offered now or not: its code is ready
+    when an address is set) and one per portrait given."""
+    targets = [shown.target for shown in screen.shown_targets]
+    return links_of(session, screen, targets, portraits, now)
 
 
 def portraits_on(session: Session, screen: Screen, today: dt.date) -> list[Portrait]:
@@ -198,6 +216,15 @@ def _check(session: Session, settings: ScreenSettings) -> None:
             errors["portrait_ids"] = _l("Choose at least one portrait, or all of them.")
         elif known != set(settings.portrait_ids):
             errors["portrait_ids"] = _l("A chosen portrait is no longer in the library.")
+    if settings.target_ids is not None:
+        asked_targets = {
+            target_id for target_id in settings.target_ids if 0 < target_id <= LARGEST_ID
+        }
+        known_targets = set(
+            session.scalars(select(ScanTarget.id).where(ScanTarget.id.in_(asked_targets)))
+        )
+        if known_targets != set(settings.target_ids):
+            errors["target_ids"] = _l("A chosen QR target no longer exists.")
     if errors:
         raise InvalidScreen(errors)
 
@@ -208,8 +235,13 @@ def _apply(session: Session, screen: Screen, settings: ScreenSettings) -> None:
     screen.languages_together = settings.languages_together
     screen.seconds_per_slide = settings.seconds_per_slide
     screen.booking_id = settings.booking_id
-    screen.show_donate = settings.show_donate
-    screen.show_signup = settings.show_signup
+    target_ids = settings.target_ids
+    if target_ids is None:
+        target_ids = tuple(session.scalars(select(ScanTarget.id).order_by(ScanTarget.position)))
+    screen.shown_targets = [
+        ScreenTarget(target_id=target_id, position=position)
+        for position, target_id in enumerate(dict.fromkeys(target_ids))
+    ]
     screen.all_portraits = settings.portrait_ids is None
     screen.chosen = [
         ScreenPortrait(portrait_id=portrait_id, position=position)
@@ -248,8 +280,7 @@ def settings_of(screen: Screen) -> ScreenSettings:
         portrait_ids=None
         if screen.all_portraits
         else tuple(chosen.portrait_id for chosen in screen.chosen),
-        show_donate=screen.show_donate,
-        show_signup=screen.show_signup,
+        target_ids=tuple(shown.target_id for shown in screen.shown_targets),
     )
 
 

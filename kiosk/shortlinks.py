@@ -8,7 +8,8 @@ from werkzeug.wrappers import Response
 
 from core.clock import today_local
 from core.database import get_session
-from kiosk.links import Destinations, LinkNotFound, count_scan, destination, live_link
+from kiosk.links import LinkNotFound, count_scan, destination, live_link
+from kiosk.targets import destinations_of
 from kiosk.visitor import not_found_page
 
 blueprint = Blueprint("shortlinks", __name__)
@@ -19,9 +20,9 @@ def scan(code: str) -> Response | tuple[str, int]:
     session = get_session()
     try:
         link = live_link(session, code, today_local())
+        target = destination(session, link, destinations_of(current_app.config))
     except LinkNotFound:
         return not_found_page("code")
-    target = destination(link, destinations())
     if request.method == "GET":  # a HEAD (a link preview) is not a scan
         count_scan(session, link.id, today_local())
     return redirect(target, 302)
@@ -34,11 +35,3 @@ def not_a_code(rest: str) -> tuple[str, int]:
     same friendly page as an unknown code, never a destination taken from the address."""
     return not_found_page("code")
 
-
-def destinations() -> Destinations:
-    config = current_app.config
-    return Destinations(
-        public_url=config["PUBLIC_URL"],
-        donate_url=config["DONATE_URL"],
-        signup_url=config["SIGNUP_URL"],
-    )

@@ -4,17 +4,28 @@ subscribe through the screen's own short links, so that they count for its venue
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask import Blueprint, Flask, current_app, render_template, request, url_for
 from sqlalchemy.orm import Session
 
+from booking.errors import BookingNotFound
+from booking.service import booking_by_reference
 from core.clock import now_utc, today_local
 from core.database import get_session
 from core.i18n import current_language
-from kiosk.links import links_of_screen, purpose_of
-from kiosk.models import Screen, Target
-from kiosk.screens import SLUG, ScreenNotFound, default_screen, screen_by_slug
+from kiosk.links import Owner, address_of, links_of, portrait_purpose
+from kiosk.models import Screen
+from kiosk.screens import (
+    SLUG,
+    ScreenNotFound,
+    default_screen,
+    links_of_screen,
+    screen_by_slug,
+    targets_on,
+)
+from kiosk.targets import all_targets, destinations_of, offered
 from kiosk.wording import LANGUAGE_NAMES, visitor_words_in
 from media.models import LANGUAGES, Portrait
 from media.portraits import PortraitNotFound, public_portrait
@@ -22,8 +33,11 @@ from media.public import PORTRAIT_PAGE
 
 blueprint = Blueprint("visitor", __name__)
 # What the language links carry over from the address the QR code led to, within reason.
-KEPT_PARAMETERS = ("screen", "utm_source", "utm_medium", "utm_campaign", "utm_content")
+KEPT_PARAMETERS = ("screen", "venue", "utm_source", "utm_medium", "utm_campaign", "utm_content")
 KEPT_VALUE_MAX_LENGTH = 80
+# A booking's reference as booking.service makes it (AMB-2027-0042): anything else names
+# no venue and never reaches a query.
+REFERENCE = re.compile(r"AMB-\d{4}-\d{4,9}")
 
 
 @dataclass(frozen=True)
@@ -42,8 +56,8 @@ def visitor_page(slug: str) -> str | tuple[str, int]:
         return not_found_page("portrait", asked)
     language = caption_language(portrait, asked, current_language())
     words = visitor_words_in(language)
-    screen = screen_named(session, request.args.get("screen", ""))
-    buttons, share_qr = _links(session, screen, portrait, words)
+    owner = owner_named(session, request.args.get("screen", ""), request.args.get("venue", ""))
+    buttons, share_qr = _links(session, owner, portrait, language)
     return render_template(
         "kiosk/visitor.html",
         portrait=portrait,
@@ -67,11 +81,17 @@ def caption_language(portrait: Portrait, asked: str, site_language: str) -> str:
     return next((language for language in order if _caption(portrait, language)), wanted)
 
 
-def screen_named(session: Session, slug: str) -> Screen | None:
-    """The screen the visitor came from, or the default one when the address names none."""
-    if SLUG.fullmatch(slug):
+def owner_named(session: Session, screen_slug: str, venue: str) -> Owner | None:
+    """Whose codes the visitor came through: a venue's printed card (`venue`, its booking
+    reference), a screen (`screen`), or the default screen when the address names none."""
+    if REFERENCE.fullmatch(venue):
         try:
-            return screen_by_slug(session, slug)
+            return booking_by_reference(session, venue)
+        except BookingNotFound:
+            pass
+    if SLUG.fullmatch(screen_slug):
+        try:
+            return screen_by_slug(session, screen_slug)
         except ScreenNotFound:
             pass
     try:
@@ -81,26 +101,27 @@ def screen_named(session: Session, slug: str) -> Screen | None:
 
 
 def _links(
-    session: Session, screen: Screen | None, portrait: Portrait, words: dict[str, str]
+    session: Session, owner: Owner | None, portrait: Portrait, language: str
 ) -> tuple[list[Button], str | None]:
-    """The donate and signup buttons the screen shows, through its short links (so those
-    scans count for its venue), and the QR image of this portrait's link on that screen."""
-    config = current_app.config
-    if screen is None:  # no screen at all: straight to the centre's pages, uncounted
+    """A button per target the screen (or the venue's poster) offers, through its short
+    links (so those scans count for its venue), and the QR image of this portrait's link."""
+    destinations = destinations_of(current_app.config)
+    if owner is None:  # no screen at all: straight to the centre's pages, uncounted
+        targets = offered(all_targets(session), destinations)
         return [
-            Button(words["donate"], config["DONATE_URL"]),
-            Button(words["signup"], config["SIGNUP_URL"]),
+            Button(target.label(language), address_of(target, destinations)) for target in targets
         ], None
-    links = links_of_screen(session, screen, [portrait], now_utc())
+    if isinstance(owner, Screen):
+        targets = targets_on(owner, destinations)
+        links = links_of_screen(session, owner, [portrait], now_utc())
+    else:
+        targets = offered(all_targets(session), destinations)
+        links = links_of(session, owner, targets, [portrait], now_utc())
     buttons = [
-        Button(words[target.value], url_for("shortlinks.scan", code=links[target.value].code))
-        for target, shown in (
-            (Target.DONATE, screen.show_donate),
-            (Target.SIGNUP, screen.show_signup),
-        )
-        if shown
+        Button(target.label(language), url_for("shortlinks.scan", code=links[target.key].code))
+        for target in targets
     ]
-    own = links[purpose_of(Target.PORTRAIT, portrait)]
+    own = links[portrait_purpose(portrait)]
     return buttons, url_for("kiosk.qr_image", code=own.code)
 
 

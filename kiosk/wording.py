@@ -12,12 +12,6 @@ WORDS: dict[str, dict[str, str]] = {
         "es": "Escanee con su teléfono",
         "en": "Scan with your phone",
     },
-    "donate": {"fr": "Faire un don", "es": "Donar", "en": "Donate"},
-    "signup": {
-        "fr": "S'abonner à l'infolettre",
-        "es": "Suscribirse al boletín",
-        "en": "Subscribe to the newsletter",
-    },
     "story": {"fr": "Lire son histoire", "es": "Leer su historia", "en": "Read their story"},
     "photo": {"fr": "Photo : {credit}", "es": "Foto: {credit}", "en": "Photo: {credit}"},
 }
@@ -88,6 +82,11 @@ VISITOR_WORDS: dict[str, dict[str, str]] = {
         "fr": "L'exposition et la formation",
         "es": "La exposición y la formación",
         "en": "The exhibition and the training",
+    },
+    "signup": {
+        "fr": "S'abonner à l'infolettre",
+        "es": "Suscribirse al boletín",
+        "en": "Subscribe to the newsletter",
     },
     "donate_centre": {
         "fr": "Faire un don au centre",

@@ -211,8 +211,8 @@ def screen_form(**overrides: Any) -> dict[str, Any]:
         "language_3": "en",
         "seconds_per_slide": "12",
         "portraits": "all",
-        "show_donate": "y",
-        "show_signup": "y",
+        # The starting targets (migration 0006): donate, signup, membership.
+        "target_ids": ["1", "2", "3"],
     }
     data.update(overrides)
     return {name: value for name, value in data.items() if value is not None}

@@ -24,9 +24,9 @@ import kiosk.links
 from core.clock import now_utc, today_local
 from core.database import session_for
 from core.staff.models import AuditEvent
-from kiosk.links import links_of_screen, purpose_of
-from kiosk.models import Heartbeat, QrLink, ScanCount, Screen, ScreenPortrait, Target
-from kiosk.screens import ScreenSettings, create_screen, default_screen
+from kiosk.links import portrait_purpose
+from kiosk.models import Heartbeat, QrLink, ScanCount, Screen, ScreenPortrait
+from kiosk.screens import ScreenSettings, create_screen, default_screen, links_of_screen
 from media.portraits import update_portrait
 from tests.factories import (
     A_PORTRAIT,
@@ -290,7 +290,7 @@ def test_a_code_drawn_twice_is_drawn_again(app, session, monkeypatch):
 
     links = links_of_screen(session, default_screen(session), [portrait], now_utc())
 
-    assert links[purpose_of(Target.PORTRAIT, portrait)].code == "zzzzzzz"
+    assert links[portrait_purpose(portrait)].code == "zzzzzzz"
 
 
 def test_a_withdrawn_portrait_is_gone_from_every_kiosk_address(app, client, session):
@@ -341,6 +341,7 @@ def _what_staff_and_visitors_see(session: Session) -> tuple[int, ...]:
 
 def test_asking_for_any_kiosk_address_changes_nothing_anyone_sees(app, admin_client, session):
     """GET and HEAD (a link preview, a prefetch, a crawler): only the lazy codes are made."""
+    app.config["MEMBERSHIP_URL"] = "https://www.ciso.qc.ca/devenir-membre/"  # every code leads
     portrait = portrait_with_sizes(app, session)
     chosen = ScreenSettings(name="Salle des métallos", portrait_ids=(portrait.id,))
     screen = create_screen(session, chosen, "staff@centre.example", now_utc())

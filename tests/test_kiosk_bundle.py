@@ -53,7 +53,9 @@ def test_a_screen_asks_again_and_gets_the_same_version_and_codes(client, app, se
     assert first == second
     session.commit()  # a fresh look at the database
     links = session.scalar(select(func.count()).select_from(QrLink))
-    assert links == len(first["slides"]) + 2  # one per portrait, donate, signup
+    # One per portrait, and one per target the screen chose: donate, signup, membership (its
+    # code ready for when the dues form's address is set).
+    assert links == len(first["slides"]) + 3
     assert client.get(BUNDLE).headers["Cache-Control"] == "no-store"
 
 
@@ -77,7 +79,7 @@ def test_a_screen_for_a_venue_plays_its_own_choice_in_its_own_languages(app, cli
         languages=("es", "fr"),
         seconds_per_slide=8,
         portrait_ids=(second.id, first.id),
-        show_signup=False,
+        target_ids=(1,),  # donate alone (migration 0006 made it first)
     )
     screen = create_screen(session, settings, "staff@centre.example", now_utc())
     session.commit()
@@ -180,3 +182,17 @@ def test_a_deleted_screens_address_is_never_given_again(session):
     second = create_screen(session, ScreenSettings(name="Salle"), "admin@centre.example", now_utc())
     session.commit()
     assert first.slug == "salle" and second.slug.startswith("salle-")
+
+
+def test_the_membership_code_plays_once_the_dues_form_has_an_address(app, client):
+    assert [code["target"] for code in client.get(BUNDLE).get_json()["codes"]] == [
+        "donate",
+        "signup",
+    ]
+    app.config["MEMBERSHIP_URL"] = "https://www.ciso.qc.ca/devenir-membre/"
+    bundle = client.get(BUNDLE).get_json()
+    assert [code["target"] for code in bundle["codes"]] == ["donate", "signup", "membership"]
+    assert bundle["words"]["es"]["membership"] == "Hacerse miembro"
+    membership = bundle["codes"][2]["url"].rsplit("/", 1)[1]
+    answer = client.get(f"/q/{membership}")
+    assert answer.headers["Location"].startswith("https://www.ciso.qc.ca/devenir-membre/?")

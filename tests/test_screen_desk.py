@@ -174,7 +174,7 @@ def test_staff_change_a_screen_and_the_log_says_who_did_what(staff_client, sessi
             language_3="",
             languages_together="y",
             seconds_per_slide="20",
-            show_signup=None,
+            target_ids=["1"],  # donate alone
         ),
     )
 

@@ -25,9 +25,15 @@ from sqlalchemy.orm import Session
 
 import core.clock
 from core.clock import now_utc, today_local
-from kiosk.links import count_scan, links_of_screen, purpose_of
-from kiosk.models import QrLink, ScanCount, Target
-from kiosk.screens import ScreenSettings, create_screen, default_screen, delete_screen
+from kiosk.links import count_scan, portrait_purpose
+from kiosk.models import QrLink, ScanCount
+from kiosk.screens import (
+    ScreenSettings,
+    create_screen,
+    default_screen,
+    delete_screen,
+    links_of_screen,
+)
 from media.models import Portrait
 from tests.factories import portrait_with_sizes
 from tests.servers import HOST, SharedDatabase, read_back
@@ -160,7 +166,7 @@ def test_path_tricks_lead_nowhere_and_count_nothing(client, session, codes, path
 def test_another_host_is_refused_and_a_forwarded_one_ignored(client, session):
     portrait = portrait_with_sizes(client.application, session)
     links = links_of_screen(session, default_screen(session), [portrait], now_utc())
-    code = links[purpose_of(Target.PORTRAIT, portrait)].code
+    code = links[portrait_purpose(portrait)].code
 
     assert client.get("//evil.example").status_code == 400
     assert client.get(f"/q/{code}", headers={"Host": "evil.example"}).status_code == 400
@@ -217,7 +223,7 @@ def test_a_link_preview_is_not_a_scan(client, session, codes):
 def test_a_portraits_code_leads_nowhere_once_it_may_not_be_shown(client, session, change):
     portrait: Portrait = portrait_with_sizes(client.application, session)
     links = links_of_screen(session, default_screen(session), [portrait], now_utc())
-    code = links[purpose_of(Target.PORTRAIT, portrait)].code
+    code = links[portrait_purpose(portrait)].code
     assert client.get(f"/q/{code}").status_code == 302
     session.rollback()
     for name, value in change.items():
@@ -400,7 +406,7 @@ def test_the_tables_and_logs_keep_nothing_about_who_scanned(app, client, session
     _visit_as_a_phone(get, codes)
     story = get(f"/p/{portrait.slug}?lang=es&screen={screen.slug}")
     assert story.status_code == 200
-    get(f"/kiosk/qr/{codes[purpose_of(Target.PORTRAIT, portrait)]}.svg")
+    get(f"/kiosk/qr/{codes[portrait_purpose(portrait)]}.svg")
 
     assert scans(session, codes["donate"]) == 1
     _assert_no_trace("the tables", _every_row(app.config["DATABASE_URL"]))

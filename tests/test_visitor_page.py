@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from core.clock import now_utc, today_local
 from core.database import session_for
-from kiosk.links import links_of_screen, purpose_of
-from kiosk.models import QrLink, ScanCount, Screen, Target
-from kiosk.screens import ScreenSettings, create_screen, default_screen
+from kiosk.links import portrait_purpose
+from kiosk.models import QrLink, ScanCount, Screen
+from kiosk.screens import ScreenSettings, create_screen, default_screen, links_of_screen
 from media.models import Portrait
 from media.portraits import PortraitText, public_portraits
 from tests.factories import A_PORTRAIT, days_from_today, hold, portrait_with_sizes
@@ -231,7 +231,7 @@ def test_without_a_known_screen_the_buttons_count_for_the_default_one(
 
 
 def test_a_screen_that_hides_the_donate_code_shows_no_donate_button(client, session, portrait):
-    screen = venue_screen(session, show_donate=False)
+    screen = venue_screen(session, target_ids=(2,))  # signup alone (migration 0006)
     page = read(client, f"/p/{portrait.slug}?lang=en&screen={screen.slug}")
     assert "Donate" not in page.text
     assert page.link("Subscribe to the newsletter").startswith("/q/")
@@ -240,7 +240,7 @@ def test_a_screen_that_hides_the_donate_code_shows_no_donate_button(client, sess
 def test_the_visitor_can_pass_the_story_on_with_its_own_code(client, session, portrait):
     screen = venue_screen(session, languages=("es", "fr", "en"))
     page = read(client, f"/p/{portrait.slug}?lang=en&screen={screen.slug}")
-    own = code_of(session, screen, purpose_of(Target.PORTRAIT, portrait))
+    own = code_of(session, screen, portrait_purpose(portrait))
     qr = [url for url in page.loads if url.endswith(".svg") and "/kiosk/qr/" in url]
     assert qr == [f"/kiosk/qr/{own}.svg"]
     assert client.get(qr[0]).mimetype == "image/svg+xml"
