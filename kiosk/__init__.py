@@ -7,7 +7,7 @@ from flask import Flask
 
 from core.backup import add_seed_tables
 from core.settings import declare
-from kiosk import player, screen_desk, shortlinks, visitor
+from kiosk import player, printables, reports, screen_desk, shortlinks, target_desk, visitor
 
 SETTINGS = {
     "DONATE_URL": ("DONATE_URL", "https://www.ciso.qc.ca/outils/faites-un-don/"),
@@ -30,3 +30,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(shortlinks.blueprint)
     visitor.init_app(app)
     screen_desk.init_app(app)
+    target_desk.init_app(app)
+    reports.init_app(app)
+    printables.init_app(app)
