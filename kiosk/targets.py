@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.database import begin_write
@@ -96,11 +98,19 @@ def add_target(
     if errors:
         raise InvalidTarget(errors)
     begin_write(session)
+    # Again under the write lock: two staff adding the same name at once get one target, and
+    # the other a message (on PostgreSQL the unique key refuses the second insert).
+    taken = InvalidTarget({"name": _l("A target already has that name.")})
+    if session.scalar(select(ScanTarget.id).where(ScanTarget.key == key)):
+        raise taken
     last = session.scalar(select(func.max(ScanTarget.position))) or 0
     target = ScanTarget(key=key, position=last + 1, created_at=now)
     _apply(target, fields)
-    session.add(target)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(target)
+    except IntegrityError:
+        raise taken from None
     _record(session, target, actor, "target added", {}, _facts(target), now)
     return target
 
@@ -113,6 +123,8 @@ def update_target(
     if errors:
         raise InvalidTarget(errors)
     begin_write(session)
+    # As it is now, under the write lock: what the log says it was (the key never changes).
+    session.refresh(target)
     before = _facts(target)
     _apply(target, fields)
     session.flush()
@@ -123,7 +135,10 @@ def update_target(
 
 
 def _key_of(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.strip().lower()).strip("-")[:KEY_MAX_LENGTH]
+    """ "Pétition 2027" is petition-2027: accents dropped, as a screen's address is made."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    key = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return key[:KEY_MAX_LENGTH].rstrip("-")
 
 
 def _errors(fields: TargetFields, built_in: bool) -> dict[str, Any]:
@@ -137,17 +152,22 @@ def _errors(fields: TargetFields, built_in: bool) -> dict[str, Any]:
                 "A label is one line of at most %(n)s characters.", n=LABEL_MAX_LENGTH
             )
     url = fields.url.strip()
-    if url or not built_in:
-        parts = urlsplit(url)
-        if (
-            parts.scheme not in ("http", "https")
-            or not parts.netloc
-            or len(url) > URL_MAX_LENGTH
-            or breaks_a_header_line(url)
-            or " " in url
-        ):
-            errors["url"] = _l("Give the full address of the page, starting with https://.")
+    if (url or not built_in) and not _is_web_address(url):
+        errors["url"] = _l("Give the full address of the page, starting with https://.")
     return errors
+
+
+def _is_web_address(url: str) -> bool:
+    """A page on the web a phone can open: http(s), a host, one piece (no blank anywhere)."""
+    if len(url) > URL_MAX_LENGTH or breaks_a_header_line(url):
+        return False
+    if any(character.isspace() for character in url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "https://[abc": not an address at all
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _apply(target: ScanTarget, fields: TargetFields) -> None:
