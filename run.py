@@ -13,6 +13,7 @@ from waitress import serve
 
 import booking
 import kiosk
+import kiosk.counting
 import media
 import media.jobs
 from core import settings
@@ -74,6 +75,7 @@ def main() -> None:
     # Portraits' sizes are made beside the requests, not in them (`flask --app run media work`
     # does the same for gunicorn).
     media.jobs.start_worker(app)
+    kiosk.counting.start_flusher(app)  # adds scans kept while the database was busy
     base = f"http://{args.host}:{args.port}"
     print(f"Ambulante is serving on {base}/  (JSON API: {base}/api/v1/offerings)", flush=True)
     if not configured and everywhere:

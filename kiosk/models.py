@@ -167,3 +167,13 @@ class Heartbeat(Base):
     minute: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     portrait_slug: Mapped[str | None] = mapped_column(String(80))
     bundle_version: Mapped[str] = mapped_column(String(64), default="")
+
+
+class ScanBatch(Base):
+    """A spool file whose scans were added to the counts, by its random id: added in the
+    same transaction as the counts, so no file is ever counted twice."""
+
+    __tablename__ = "scan_batches"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    counted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

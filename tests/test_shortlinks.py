@@ -10,11 +10,9 @@ import datetime as dt
 import http.client
 import json
 import logging
-import threading
 import time
 import types
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -313,48 +311,6 @@ def _screen_codes(port: int, with_portrait: bool = False) -> dict[str, str]:
     if bundle["slides"]:
         found["portrait"] = bundle["slides"][0]["story"]["url"].rsplit("/", 1)[1]
     return found
-
-
-def _scan_at_once(ports: list[int], code: str) -> list[int]:
-    """THREADS phones, each scanning SCANS_PER_THREAD times, alternating between the
-    processes; they start together."""
-    barrier = threading.Barrier(THREADS, timeout=REQUEST_TIMEOUT_S)
-
-    def phone(number: int) -> list[int]:
-        connections = [
-            http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT_S) for port in ports
-        ]
-        statuses = []
-        try:
-            barrier.wait()
-            for scan in range(SCANS_PER_THREAD):
-                connection = connections[(number + scan) % len(connections)]
-                connection.request("GET", f"/q/{code}")
-                response = connection.getresponse()
-                response.read()
-                statuses.append(response.status)
-        finally:
-            for connection in connections:
-                connection.close()
-        return statuses
-
-    with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        results = pool.map(phone, range(THREADS), timeout=4 * REQUEST_TIMEOUT_S)
-        return [status for statuses in results for status in statuses]
-
-
-def test_every_scan_is_counted_when_phones_scan_at_once_through_two_servers(
-    shared_database: SharedDatabase, start_server: Callable[[SharedDatabase, str], int]
-) -> None:
-    ports = [start_server(shared_database, "a"), start_server(shared_database, "b")]
-    code = _screen_codes(ports[0])["donate"]
-
-    statuses = _scan_at_once(ports, code)
-
-    assert statuses == [302] * (THREADS * SCANS_PER_THREAD)
-    assert read_back(shared_database.url, SCAN_COUNT_OF.bindparams(code=code)) == [
-        (THREADS * SCANS_PER_THREAD,)
-    ]
 
 
 def _every_row(url: str) -> str:

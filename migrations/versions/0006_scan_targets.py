@@ -1,5 +1,6 @@
 """Targets as a list staff extend (donate, signup and membership to start with), the ones
-each screen shows, and QR links a venue owns (its printed cards and poster).
+each screen shows, QR links a venue owns (its printed cards and poster), and the batches of
+scans kept while the database was busy that were since counted.
 
 Revision ID: 0006
 Revises: 0005
@@ -71,6 +72,12 @@ def upgrade() -> None:
         ],
     )
     op.create_table(
+        "scan_batches",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("counted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_table(
         "screen_targets",
         sa.Column("screen_id", sa.Integer(), nullable=False),
         sa.Column("target_id", sa.Integer(), nullable=False),
@@ -137,4 +144,5 @@ def downgrade() -> None:
             "screens", sa.Column(column, sa.Boolean(), nullable=False, server_default=sa.true())
         )
     op.drop_table("screen_targets")
+    op.drop_table("scan_batches")
     op.drop_table("scan_targets")
