@@ -100,7 +100,8 @@ def caption_cards_pdf(cards: Sequence[Card], paper: Paper, title: str) -> bytes:
 
 
 def poster_pdf(poster: Poster, paper: Paper, title: str) -> bytes:
-    """One sheet: the exhibition, the venue and its dates, then a large code per target."""
+    """One sheet: the exhibition, the venue and its dates, then a large code per target;
+    more sheets, each with the same heading, when the codes would be too small on one."""
     pdf = _document(paper, title)
     pdf.add_page()
     width = paper.width - 2 * MARGIN
@@ -116,9 +117,16 @@ def poster_pdf(poster: Poster, paper: Paper, title: str) -> bytes:
     # However long the titles and the venue's name, the codes keep most of the sheet.
     most = paper.height * POSTER_HEADING_SHARE
     size, lines = _fit(pdf, heading, width, most, POSTER_HEADING_SIZES)
-    y = _draw_blocks(pdf, heading, lines, size, MARGIN, MARGIN, width, align=Align.C) + 18
-    if poster.codes:
-        _code_grid(pdf, poster.codes, MARGIN, y, width, paper.height - MARGIN - y)
+    top = MARGIN + _height(heading, lines, size) + 18
+    room = paper.height - MARGIN - top
+    per_sheet = _codes_per_sheet(width, room)
+    codes = list(poster.codes)
+    for first in range(0, max(len(codes), 1), per_sheet):
+        if first:
+            pdf.add_page()
+        y = _draw_blocks(pdf, heading, lines, size, MARGIN, MARGIN, width, align=Align.C) + 18
+        if codes:
+            _code_grid(pdf, codes[first : first + per_sheet], MARGIN, y, width, room)
     return bytes(pdf.output())
 
 
@@ -388,7 +396,7 @@ def _code_grid(
 ) -> None:
     """The codes in the columns that make them largest, the last row centred."""
     count = len(codes)
-    columns = max(range(1, count + 1), key=lambda each: _code_size(count, each, width, height))
+    columns = _best_columns(count, width, height)
     rows = ceil(count / columns)
     size = _code_size(count, columns, width, height)
     cell_width = width / columns
@@ -419,6 +427,22 @@ def _code_grid(
             label_width,
             align=Align.C,
         )
+
+
+def _codes_per_sheet(width: float, height: float) -> int:
+    """How many codes a sheet holds with each at least as large as a caption card's (read
+    from arm's length); one at the least."""
+    count = 1
+    while _code_size(count + 1, _best_columns(count + 1, width, height), width, height) >= (
+        CARD_CODE_SIZE
+    ):
+        count += 1
+    return count
+
+
+def _best_columns(count: int, width: float, height: float) -> int:
+    """The number of columns that makes `count` codes largest."""
+    return max(range(1, count + 1), key=lambda each: _code_size(count, each, width, height))
 
 
 def _code_size(count: int, columns: int, width: float, height: float) -> float:

@@ -10,9 +10,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from booking.models import Booking
@@ -68,10 +68,6 @@ class DayRange:
         start = dt.datetime.combine(self.first, dt.time(), LOCAL_TIMEZONE)
         end = dt.datetime.combine(self.last + dt.timedelta(days=1), dt.time(), LOCAL_TIMEZONE)
         return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
-
-
-def default_range(today: dt.date) -> DayRange:
-    return DayRange(today - dt.timedelta(days=DEFAULT_DAYS - 1), today)
 
 
 def parse_range(first: str | None, last: str | None, today: dt.date) -> DayRange:
@@ -164,22 +160,32 @@ class ScanReport:
     daily: list[tuple[dt.date, int]]  # every day of the period, zeros included
 
 
-def venue_of(link: QrLink) -> Booking | None:
-    """A scan's venue: the booking the link was printed for, or the one its screen serves."""
-    if link.booking is not None:
-        return link.booking
-    return link.screen.booking if link.screen is not None else None
+def on_its_days(venue: Any, day: Any) -> Any:
+    """Whether a screen's scan on `day` was at the venue it serves: on the venue's days
+    alone (a screen serves one venue after another, and plays at the centre in between).
+    A venue's printed codes are its own whenever scanned."""
+    return day.between(venue.blocked_start, venue.blocked_end)
 
 
 def scan_report(session: Session, period: DayRange) -> ScanReport:
+    screen_venue = aliased(Booking)
     sums = (
-        select(ScanCount.link_id, func.sum(ScanCount.scans).label("scans"))
+        select(
+            ScanCount.link_id,
+            func.sum(ScanCount.scans).label("scans"),
+            func.sum(
+                case((on_its_days(screen_venue, ScanCount.day), ScanCount.scans), else_=0)
+            ).label("at_venue"),
+        )
+        .join(QrLink, QrLink.id == ScanCount.link_id)
+        .outerjoin(Screen, Screen.id == QrLink.screen_id)
+        .outerjoin(screen_venue, screen_venue.id == Screen.booking_id)
         .where(ScanCount.day.between(period.first, period.last))
         .group_by(ScanCount.link_id)
         .subquery()
     )
     rows = session.execute(
-        select(QrLink, sums.c.scans)
+        select(QrLink, sums.c.scans, sums.c.at_venue)
         .join(sums, sums.c.link_id == QrLink.id)
         .options(
             selectinload(QrLink.screen).selectinload(Screen.booking),
@@ -193,12 +199,12 @@ def scan_report(session: Session, period: DayRange) -> ScanReport:
     by_portrait: dict[int | None, int] = defaultdict(int)
     portraits: dict[int, Portrait] = {}
     by_target: dict[str, int] = defaultdict(int)
-    for link, scans in rows:
+    for link, scans, at_venue in rows:
         scans = int(scans)
-        venue = venue_of(link)
-        if venue is not None:
-            venues[venue.id] = venue
-        by_venue[venue.id if venue is not None else None] += scans
+        for venue, share in _venue_shares(link, scans, int(at_venue)):
+            if venue is not None:
+                venues[venue.id] = venue
+            by_venue[venue.id if venue is not None else None] += share
         by_screen[_source_of(link)] += scans
         if link.target == PORTRAIT:
             if link.portrait is not None:
@@ -224,6 +230,19 @@ def scan_report(session: Session, period: DayRange) -> ScanReport:
 
 
 Tally = TypeVar("Tally", VenueTally, ScreenTally, PortraitTally, TargetTally)
+
+
+def _venue_shares(link: QrLink, scans: int, at_venue: int) -> list[tuple[Booking | None, int]]:
+    """A link's scans by venue: a venue's printed codes', all its own; a screen's, its
+    venue's on the venue's days (`at_venue`), no venue's on the others."""
+    if link.booking is not None:
+        return [(link.booking, scans)]
+    venue = link.screen.booking if link.screen is not None else None
+    if venue is None:
+        return [(None, scans)]
+    return [
+        (owner, share) for owner, share in ((venue, at_venue), (None, scans - at_venue)) if share
+    ]
 
 
 def _source_of(link: QrLink) -> tuple[Source, int | None]:
@@ -317,7 +336,11 @@ def scan_rows(session: Session, period: DayRange) -> Iterator[tuple[str, ...]]:
         )
         .join(QrLink, ScanCount.link_id == QrLink.id)
         .outerjoin(Screen, QrLink.screen_id == Screen.id)
-        .outerjoin(venue, venue.id == func.coalesce(QrLink.booking_id, Screen.booking_id))
+        .outerjoin(
+            venue,
+            (venue.id == func.coalesce(QrLink.booking_id, Screen.booking_id))
+            & (QrLink.booking_id.is_not(None) | on_its_days(venue, ScanCount.day)),
+        )
         .outerjoin(shown_portrait, QrLink.portrait_id == shown_portrait.id)
         .where(ScanCount.day.between(period.first, period.last))
         .order_by(ScanCount.day, QrLink.code)
@@ -352,9 +375,7 @@ def venue_totals(session: Session, booking: Booking) -> dict[str, int]:
     serves one venue after another; only these days were this venue's)."""
     screens = select(Screen.id).where(Screen.booking_id == booking.id)
     printed = QrLink.booking_id == booking.id
-    on_screen = QrLink.screen_id.in_(screens) & ScanCount.day.between(
-        booking.blocked_start, booking.blocked_end
-    )
+    on_screen = QrLink.screen_id.in_(screens) & on_its_days(booking, ScanCount.day)
     return {
         target: int(scans)
         for target, scans in session.execute(

@@ -46,10 +46,6 @@ class TargetRow:
     setting: str | None  # the setting a built-in target's address comes from, when it does
     screens: int
 
-    @property
-    def offered(self) -> bool:
-        return self.target.active and bool(self.address)
-
 
 def setting_of(target: ScanTarget) -> str | None:
     """The setting a built-in target's address comes from (None for a page staff added)."""

@@ -17,6 +17,7 @@ from core.database import get_session
 from core.i18n import current_language
 from kiosk.links import Owner, address_of, links_of, portrait_purpose
 from kiosk.models import Screen
+from kiosk.printables import is_a_venue
 from kiosk.screens import (
     SLUG,
     ScreenNotFound,
@@ -83,12 +84,16 @@ def caption_language(portrait: Portrait, asked: str, site_language: str) -> str:
 
 def owner_named(session: Session, screen_slug: str, venue: str) -> Owner | None:
     """Whose codes the visitor came through: a venue's printed card (`venue`, its booking
-    reference), a screen (`screen`), or the default screen when the address names none."""
+    reference), a screen (`screen`), or the default screen when the address names none.
+    A booking that is no venue (a training, a declined request) gets no codes of its own."""
     if REFERENCE.fullmatch(venue):
         try:
-            return booking_by_reference(session, venue)
+            booking = booking_by_reference(session, venue)
         except BookingNotFound:
             pass
+        else:
+            if is_a_venue(booking):
+                return booking
     if SLUG.fullmatch(screen_slug):
         try:
             return screen_by_slug(session, screen_slug)

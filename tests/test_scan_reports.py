@@ -47,7 +47,7 @@ class Exhibition:
     """Two screens (one at a union's venue of 80 people, one serving none), another venue's
     printed codes, and a portrait whose code is on all of them."""
 
-    venue: Booking  # audience 80, served by `hall`
+    venue: Booking  # audience 80, served by `hall` for the last six days
     printed_venue: Booking  # audience 200, its printed codes only
     hall: Screen
     lobby: Screen  # serves no venue
@@ -62,7 +62,25 @@ def scan(session: Session, link: QrLink, day: dt.date, times: int) -> None:
 
 @pytest.fixture
 def exhibition(session) -> Exhibition:
-    venue = hold(session, start=days_from_today(60), audience=80).booking
+    venue = hold(
+        session,
+        offering="expo-exterieure",
+        start=days_from_today(60),
+        end=days_from_today(66),
+        audience=80,
+    ).booking
+    # The hall's venue is under way: it has had the screen for the last six days (the outdoor
+    # set: the indoor one's stories move their venues to past days).
+    session.execute(
+        update(Booking)
+        .where(Booking.id == venue.id)
+        .values(
+            start_date=ago(4),
+            end_date=days_from_today(1),
+            blocked_start=ago(6),
+            blocked_end=days_from_today(3),
+        )
+    )
     printed_venue = hold(
         session,
         start=days_from_today(120),
@@ -85,7 +103,7 @@ def exhibition(session) -> Exhibition:
     # The counts the stories below expect.
     scan(session, links["hall:donate"], ago(0), 5)
     scan(session, links["hall:donate"], ago(3), 2)
-    scan(session, links["hall:donate"], ago(40), 11)  # before the last thirty days
+    scan(session, links["hall:donate"], ago(40), 11)  # before its venue, and the thirty days
     scan(session, links[f"hall:{story}"], ago(0), 3)
     scan(session, links["lobby:signup"], ago(1), 4)
     scan(session, links[f"lobby:{story}"], ago(2), 1)
@@ -309,6 +327,12 @@ def counts_in_database(session: Session, first: dt.date, last: dt.date) -> list[
         link = session.get(QrLink, count.link_id)
         assert link is not None
         venue = link.booking or (link.screen.booking if link.screen else None)
+        if (
+            link.booking is None
+            and venue
+            and not venue.blocked_start <= count.day <= venue.blocked_end
+        ):
+            venue = None  # a screen's scan on a day it was not at its venue
         rows.append(
             [
                 count.day.isoformat(),

@@ -139,9 +139,15 @@ def downgrade() -> None:
         links.create_check_constraint(
             "qr_link_target", "target IN ('donate', 'signup', 'portrait')"
         )
-    for column in ("show_donate", "show_signup"):
+    # Each screen shows again the codes it chose, not every code.
+    for column, key in (("show_donate", "donate"), ("show_signup", "signup")):
         op.add_column(
-            "screens", sa.Column(column, sa.Boolean(), nullable=False, server_default=sa.true())
+            "screens", sa.Column(column, sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+        op.execute(
+            f"UPDATE screens SET {column} = EXISTS (SELECT 1 FROM screen_targets "
+            "JOIN scan_targets ON scan_targets.id = screen_targets.target_id "
+            f"WHERE screen_targets.screen_id = screens.id AND scan_targets.key = '{key}')"
         )
     op.drop_table("screen_targets")
     op.drop_table("scan_batches")
