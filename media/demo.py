@@ -109,7 +109,7 @@ def draw_placeholder(number: int, colours: tuple[tuple[int, ...], tuple[int, ...
     small = ImageFont.load_default(size=48)
     draw.text(
         (width / 2, height * 0.17),
-        f"image de démonstration {number}",
+        f"exemple {number}",  # Pillow's own font has no accented letters
         font=small,
         fill="white",
         anchor="mm",
