@@ -216,3 +216,10 @@ def screen_form(**overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return {name: value for name, value in data.items() if value is not None}
+
+
+def says_on_its_field(page: str, field: str, message: str) -> None:
+    """A refused staff form shows the message on the field it is about."""
+    shown = re.search(rf'<p class="field-error" id="{field}-error">(.*?)</p>', page, re.S)
+    assert shown, f"no message on {field}"
+    assert message in shown[1].replace("&#39;", "'")

@@ -22,7 +22,7 @@ from media import jobs
 from media.ingest import clean_upload
 from media.models import Portrait
 from media.portraits import PortraitText, add_portrait, public_portraits
-from tests.factories import hold, screen_form, staff_post
+from tests.factories import hold, says_on_its_field, screen_form, staff_post
 
 EN = {"Accept-Language": "en"}
 FR = {"Accept-Language": "fr"}
@@ -281,12 +281,6 @@ BAD_INPUTS = {
 }
 
 
-def _says_on_its_field(page: str, field: str, message: str) -> None:
-    shown = re.search(rf'<p class="field-error" id="{field}-error">(.*?)</p>', page, re.S)
-    assert shown, f"no message on {field}"
-    assert message in shown[1].replace("&#39;", "'")
-
-
 @pytest.mark.parametrize("language", ["en", "fr"])
 @pytest.mark.parametrize("case", BAD_INPUTS.values(), ids=BAD_INPUTS.keys())
 def test_staff_get_a_message_on_the_field_and_no_screen_from_a_bad_choice(
@@ -300,7 +294,7 @@ def test_staff_get_a_message_on_the_field_and_no_screen_from_a_bad_choice(
     )
 
     assert response.status_code == 422
-    _says_on_its_field(
+    says_on_its_field(
         response.get_data(as_text=True), field, english if language == "en" else french
     )
     assert (_count(session, Screen), _count(session, AuditEvent)) == (screens, events)
@@ -321,7 +315,7 @@ def test_staff_get_a_message_and_the_screen_unchanged_from_a_bad_change(
 
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    _says_on_its_field(page, field, english)
+    says_on_its_field(page, field, english)
     assert "Nothing was changed" in page
     assert settings_of(_screen(session)) == before and _count(session, AuditEvent) == events
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from core.staff.models import AuditEvent
 from kiosk.models import ScanTarget, Screen
 from kiosk.targets import fields_of
-from tests.factories import screen_form, staff_post
+from tests.factories import says_on_its_field, screen_form, staff_post
 
 EN = {"Accept-Language": "en"}
 FR = {"Accept-Language": "fr"}
@@ -325,12 +325,6 @@ BAD_NEW_TARGETS = {
 }
 
 
-def _says_on_its_field(page: str, field: str, message: str) -> None:
-    shown = re.search(rf'<p class="field-error" id="{field}-error">(.*?)</p>', page, re.S)
-    assert shown, f"no message on {field}"
-    assert message in shown[1].replace("&#39;", "'")
-
-
 @pytest.mark.parametrize("language", ["en", "fr"])
 @pytest.mark.parametrize("case", BAD_NEW_TARGETS.values(), ids=BAD_NEW_TARGETS.keys())
 def test_an_administrator_gets_a_message_on_the_field_and_no_target_from_a_bad_one(
@@ -345,7 +339,7 @@ def test_an_administrator_gets_a_message_on_the_field_and_no_target_from_a_bad_o
 
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    _says_on_its_field(page, field, english if language == "en" else french)
+    says_on_its_field(page, field, english if language == "en" else french)
     assert 'aria-invalid="true"' in page
     assert (_count(session, ScanTarget), _count(session, AuditEvent)) == (targets, events)
 
@@ -357,7 +351,7 @@ def test_a_name_already_used_is_refused_whatever_its_accents_and_capitals(admin_
     response = staff_post(admin_client, NEW, target_form(name="PETITION  2027!"), headers=EN)
 
     assert response.status_code == 422
-    _says_on_its_field(response.get_data(as_text=True), "name", NAME_TAKEN[0])
+    says_on_its_field(response.get_data(as_text=True), "name", NAME_TAKEN[0])
     assert _count(session, ScanTarget) == targets
 
 
@@ -384,7 +378,7 @@ def test_an_administrator_gets_a_message_and_the_target_unchanged_from_a_bad_cha
 
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    _says_on_its_field(page, field, english)
+    says_on_its_field(page, field, english)
     assert "Nothing was changed" in page
     assert fields_of(_target(session, "petition-2027")) == before
     assert _count(session, AuditEvent) == events
