@@ -6,9 +6,11 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -61,6 +63,13 @@ def is_contention(error: DBAPIError) -> bool:
     """The statement lost to other writers at that moment; sending it again may succeed."""
     sqlstate = getattr(error.orig, "sqlstate", None)
     return sqlstate in CONTENTION_SQLSTATES or SQLITE_BUSY_MESSAGE in str(error.orig)
+
+
+def insert_or_on_conflict(session: Session, table: Any) -> Any:
+    """An INSERT into the table that may say what to do ON CONFLICT, in the dialect of the
+    session's database (both SQLite and PostgreSQL spell it the same way)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
 
 
 def begin_write(session: Session) -> None:

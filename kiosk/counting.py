@@ -17,22 +17,20 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import Engine, delete, event, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from core.clock import now_utc
 from core.data_dir import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE
-from core.database import begin_write, engine_of, make_engine, session_for
-from kiosk.links import CODE_LENGTH, LinkNotFound, count_scan, live_link
-from kiosk.models import QrLink, ScanBatch, ScanCount
+from core.database import begin_write, engine_of, insert_or_on_conflict, make_engine, session_for
+from kiosk.links import CODE_LENGTH, LinkNotFound, add_to_counts, count_scan, live_link
+from kiosk.models import QrLink, ScanBatch
 
 SPOOL_FOLDER = "scans"  # in the data dir: one file per kept scan, its link and its day
 KEPT = ".jsonl"
@@ -168,7 +166,7 @@ def _delete_counted(spool: Path, batches: Iterable[str]) -> None:
 def _record_batches(session: Session, batches: list[str], now: dt.datetime) -> set[str]:
     """The batches recorded by this transaction (on PostgreSQL, one recorded by another
     transaction not yet committed is waited for, and left out if it commits)."""
-    statement = _insert(session, ScanBatch).values(
+    statement = insert_or_on_conflict(session, ScanBatch).values(
         [{"id": batch, "counted_at": now} for batch in batches]
     )
     statement = statement.on_conflict_do_nothing(index_elements=[ScanBatch.id])
@@ -187,19 +185,8 @@ def _add_counts(session: Session, scans: Counter[tuple[int, dt.date]]) -> int:
         log.warning("%d kept scans were of links deleted since: not counted", dropped)
     if not kept:
         return 0
-    statement = _insert(session, ScanCount)
-    statement = statement.on_conflict_do_update(
-        index_elements=[ScanCount.link_id, ScanCount.day],
-        set_={"scans": ScanCount.scans + statement.excluded.scans},
-    )
-    rows = [{"link_id": link, "day": day, "scans": n} for (link, day), n in kept.items()]
-    session.execute(statement, rows)
+    add_to_counts(session, kept)
     return sum(kept.values())
-
-
-def _insert(session: Session, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def _set_aside(path: Path) -> None:

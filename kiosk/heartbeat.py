@@ -8,11 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.clock import as_utc
-from core.database import begin_write
+from core.database import begin_write, insert_or_on_conflict
 from kiosk.models import Heartbeat, Screen
 
 MAX_REPORTS = 500  # per request: a screen offline for days sends its queue in parts
@@ -57,9 +56,7 @@ def record_reports(
         )
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Heartbeat).values(list(rows.values()))
+    statement = insert_or_on_conflict(session, Heartbeat).values(list(rows.values()))
     statement = statement.on_conflict_do_update(
         index_elements=[Heartbeat.screen_id, Heartbeat.minute],
         set_={

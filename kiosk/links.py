@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from booking.models import Booking
-from core.database import begin_write
+from core.database import begin_write, insert_or_on_conflict
 from kiosk.models import PORTRAIT, QrLink, ScanCount, ScanTarget, Screen
 from media.models import Portrait
 from media.public import portrait_page_url
@@ -189,15 +188,19 @@ def with_query(url: str, added: dict[str, str]) -> str:
 
 
 def count_scan(session: Session, link_id: int, day: dt.date) -> None:
-    """One more scan of a link on a day, as one atomic statement (exact under any number of
-    simultaneous scans). Nothing about who scanned is written."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(ScanCount).values(link_id=link_id, day=day, scans=1)
+    """One more scan of a link on a day, committed. Nothing about who scanned is written."""
+    begin_write(session)
+    add_to_counts(session, {(link_id, day): 1})
+    session.commit()
+
+
+def add_to_counts(session: Session, scans: Mapping[tuple[int, dt.date], int]) -> None:
+    """Scans added to the counts of their links and days, as one atomic statement (exact
+    under any number of simultaneous scans), in the caller's transaction."""
+    statement = insert_or_on_conflict(session, ScanCount)
     statement = statement.on_conflict_do_update(
         index_elements=[ScanCount.link_id, ScanCount.day],
-        set_={"scans": ScanCount.scans + 1},
+        set_={"scans": ScanCount.scans + statement.excluded.scans},
     )
-    begin_write(session)
-    session.execute(statement)
-    session.commit()
+    rows = [{"link_id": link, "day": day, "scans": n} for (link, day), n in scans.items()]
+    session.execute(statement, rows)
