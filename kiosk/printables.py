@@ -36,7 +36,7 @@ from kiosk.pdf_cards import (
 )
 from kiosk.screen_forms import venues
 from kiosk.screens import portraits_on
-from kiosk.targets import all_targets, destinations_of, offered
+from kiosk.targets import destinations_of, offered_now
 from media import storage
 from media.models import LANGUAGES, Portrait
 from media.portraits import public_portraits
@@ -149,7 +149,7 @@ def venue_poster(
     session: Session, booking: Booking, destinations: Destinations, now: dt.datetime
 ) -> Poster:
     """The exhibition, the venue and its dates, and a code per target offered now."""
-    targets = offered(all_targets(session), destinations)
+    targets = offered_now(session, destinations)
     links = links_of(session, booking, targets, [], now)
     offering = booking.offering
     return Poster(

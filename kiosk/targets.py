@@ -78,6 +78,11 @@ def offered(targets: Sequence[ScanTarget], destinations: Destinations) -> list[S
     return [target for target in targets if target.active and address_of(target, destinations)]
 
 
+def offered_now(session: Session, destinations: Destinations) -> list[ScanTarget]:
+    """Every target a visitor can be sent to now, in order: what a venue's poster shows."""
+    return offered(all_targets(session), destinations)
+
+
 def target_by_id(session: Session, target_id: int) -> ScanTarget:
     target = session.get(ScanTarget, target_id)
     if target is None:

@@ -26,7 +26,7 @@ from kiosk.screens import (
     screen_by_slug,
     targets_on,
 )
-from kiosk.targets import all_targets, destinations_of, offered
+from kiosk.targets import destinations_of, offered_now
 from kiosk.wording import LANGUAGE_NAMES, visitor_words_in
 from media.models import LANGUAGES, Portrait
 from media.portraits import PortraitNotFound, public_portrait
@@ -112,7 +112,7 @@ def _links(
     links (so those scans count for its venue), and the QR image of this portrait's link."""
     destinations = destinations_of(current_app.config)
     if owner is None:  # no screen at all: straight to the centre's pages, uncounted
-        targets = offered(all_targets(session), destinations)
+        targets = offered_now(session, destinations)
         return [
             Button(target.label(language), address_of(target, destinations)) for target in targets
         ], None
@@ -120,7 +120,7 @@ def _links(
         targets = targets_on(owner, destinations)
         links = links_of_screen(session, owner, [portrait], now_utc())
     else:
-        targets = offered(all_targets(session), destinations)
+        targets = offered_now(session, destinations)
         links = links_of(session, owner, targets, [portrait], now_utc())
     buttons = [
         Button(target.label(language), url_for("shortlinks.scan", code=links[target.key].code))
