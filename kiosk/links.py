@@ -139,16 +139,15 @@ def live_link(session: Session, code: str, today: dt.date) -> QrLink:
     if link.target == PORTRAIT:
         if link.portrait is None or not link.portrait.is_public(today):
             raise LinkNotFound(code)
-    elif target_of(session, link) is None:
+    elif target_of(link) is None:
         raise LinkNotFound(code)
     return link
 
 
-def target_of(session: Session, link: QrLink) -> ScanTarget | None:
+def target_of(link: QrLink) -> ScanTarget | None:
     """The offered target a link leads to (None for a portrait's, or a retired target)."""
-    return session.scalar(
-        select(ScanTarget).where(ScanTarget.key == link.target, ScanTarget.active.is_(True))
-    )
+    target = link.scan_target
+    return target if target is not None and target.active else None
 
 
 def campaign_of(link: QrLink) -> str:
@@ -160,7 +159,7 @@ def campaign_of(link: QrLink) -> str:
     return link.screen.slug if link.screen else ""
 
 
-def destination(session: Session, link: QrLink, destinations: Destinations) -> str:
+def destination(link: QrLink, destinations: Destinations) -> str:
     """Where a scan of this link goes, with the campaign parameters merged into the query
     the destination already has (ours replace any of the same name)."""
     campaign = {"utm_source": "ambulante", "utm_medium": "qr", "utm_campaign": campaign_of(link)}
@@ -174,7 +173,7 @@ def destination(session: Session, link: QrLink, destinations: Destinations) -> s
         elif link.booking is not None:
             campaign["venue"] = link.booking.reference
         return with_query(base, campaign)
-    target = target_of(session, link)
+    target = target_of(link)
     base = address_of(target, destinations) if target is not None else ""
     if not base:
         raise LinkNotFound(link.code)  # a target whose address was unset since

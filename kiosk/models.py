@@ -142,6 +142,10 @@ class QrLink(Base):
     screen: Mapped[Screen | None] = relationship()
     booking: Mapped[Booking | None] = relationship()
     portrait: Mapped[Portrait | None] = relationship()
+    # The target its key names (None for a portrait's link), read once per link and request.
+    scan_target: Mapped[ScanTarget | None] = relationship(
+        primaryjoin="foreign(QrLink.target) == ScanTarget.key", viewonly=True
+    )
 
 
 class ScanCount(Base):

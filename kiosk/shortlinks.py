@@ -30,7 +30,7 @@ def scan(code: str) -> Response | tuple[str | Response, int]:
     destinations = destinations_of(current_app.config)
 
     def lead(session: Session, link: QrLink) -> str:
-        return destination(session, link, destinations)
+        return destination(link, destinations)
 
     counter = counting.counter_of(current_app)
     try:
