@@ -16,7 +16,9 @@ from booking import (
     feeds,
     itinerary,
     offering_settings,
+    private_routes,
     reminders,
+    request_routes,
     routes,
     timeline,
 )
@@ -32,6 +34,8 @@ BODY_LIMIT = 64 * 1024
 # The tables a fresh start fills on its own (the demo offerings and their units, the
 # calendar's version row, the feeds' generated secret): `restore` may replace them.
 SEED_TABLES = ("offerings", "units", "calendar_version", "calendar_feed_secret")
+# The union's pages: three modules adding their routes to one blueprint ("booking.*").
+UNION_PAGES = (routes, request_routes, private_routes)
 SETTINGS = {"RATELIMIT_BOOKING": ("BOOKING_RATE_LIMIT", "20/hour")}
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import ClassVar
 
-from flask import Blueprint, Flask, current_app, render_template, request
+from flask import Blueprint, Flask, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, text
@@ -15,18 +15,13 @@ from sqlalchemy.orm import Session, joinedload
 
 from booking.models import HOLDING_SQL, Booking, Offering, OfferingKind, Unit
 from booking.timeline import CalendarQueryError, parse_day, refusal
+from core.centre import centre
 from core.clock import today_local
 from core.database import get_session
 from core.frame import add_staff_navigation
-from core.settings import declare
 
 HOLDING = text(f"bookings.{HOLDING_SQL}")
 ONE_DAY = dt.timedelta(days=1)
-# Where the sets leave from and come back to; the phone is the centre's, from its letter.
-SETTINGS = {
-    "CENTRE_ADDRESS": ("CENTRE_ADDRESS", ""),
-    "CENTRE_PHONE": ("CENTRE_PHONE", "514-383-2266"),
-}
 
 
 @dataclass(frozen=True)
@@ -165,17 +160,16 @@ def itinerary_page() -> str | tuple[object, int]:
         first = parse_day(request.args.get("from"), today) or today
     except CalendarQueryError as error:
         return refusal(error)
-    config = current_app.config
-    centre = Place(_("The centre"), config["CENTRE_ADDRESS"], "", "", config["CENTRE_PHONE"])
+    contact = centre()  # where the sets leave from and come back to
+    start_and_end = Place(_("The centre"), contact.address, "", "", contact.phone)
     return render_template(
         "booking/desk/itinerary.html",
-        units=itineraries(get_session(), first, centre),
+        units=itineraries(get_session(), first, start_and_end),
         first=first,
         today=today,
     )
 
 
 def init_app(app: Flask) -> None:
-    declare(app, SETTINGS)
     app.register_blueprint(blueprint)
     add_staff_navigation(app, "itinerary.itinerary_page", _l("Itinerary"))

@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core import (
     backup,
+    centre,
     data_dir,
     database,
     frame,
@@ -68,6 +69,7 @@ def build_app(features: Iterable[Feature], config: dict[str, Any] | None = None)
     web.init_app(app)
     limits.init_app(app)
     frame.init_app(app)
+    centre.init_app(app)
     staff.init_app(app)
     app.register_blueprint(health.blueprint)
     outbox.register_command(app)
