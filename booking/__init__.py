@@ -20,6 +20,7 @@ from booking import (
     reminders,
     request_routes,
     routes,
+    schema,
     timeline,
 )
 from core.backup import add_seed_tables
@@ -54,5 +55,6 @@ def init_app(app: Flask) -> None:
     # The desk's other pages, in the staff navigation's order.
     for part in (timeline, blackout_desk, itinerary, feeds, offering_settings, reminders):
         part.init_app(app)
+    schema.init_app(app)  # request_answers(booking), |phone and |phone_link
     add_demo_content(app, demo.seed_demo_offerings)
     add_seed_tables(app, SEED_TABLES)

@@ -19,6 +19,7 @@ from booking.errors import DatesTaken, InvalidBooking, UnknownOffering
 from booking.openapi import openapi_document
 from booking.page_cache import cached_page
 from booking.routes import booking_rate_limit, mail_settings
+from booking.service import END_BEFORE_START
 from booking.submit import submit_request
 from core.clock import now_utc, today_local
 from core.database import get_session
@@ -48,6 +49,12 @@ def _offering_json(offering: CatalogOffering) -> dict[str, Any]:
         "lead_days": offering.lead_days,
         "buffer_before_days": offering.buffer_before_days,
         "buffer_after_days": offering.buffer_after_days,
+        "closed_on_holidays": offering.closed_on_holidays,
+        # What a request for it asks (booking.schema.Trait); other answers are ignored.
+        "asks": [
+            {"field": name, "required": schema.is_required(field, spec)}
+            for name, (field, spec) in schema.asked(schema.BookingRequest, offering).items()
+        ],
         "units": [{"id": unit.id, "name": unit.name} for unit in offering.units if unit.active],
     }
 
@@ -83,7 +90,7 @@ def _draw_availability() -> Reply:
     end = _parse_date(request.args.get("end"), "end", errors)
     if start and end:
         if end < start:
-            errors["end"] = _("The end date must be on or after the start date.")
+            errors["end"] = END_BEFORE_START
         elif (end - start).days >= MAX_AVAILABILITY_DAYS:
             errors["end"] = _(
                 "Ask for at most %(days)s days at a time.", days=MAX_AVAILABILITY_DAYS
@@ -119,12 +126,12 @@ def _parse_date(value: str | None, field: str, errors: dict[str, Any]) -> dt.dat
     return parsed
 
 
-def _is_exhibition(slug: object) -> bool:
-    """Unknown offerings are told so later, by the rules; until then, ask everything."""
+def _offering_or_none(slug: object) -> CatalogOffering | None:
+    """Unknown offerings are told so later, by the rules; until then, every answer is read."""
     try:
-        return catalog.offering_by_slug(get_session(), str(slug)).is_exhibition
+        return catalog.offering_by_slug(get_session(), str(slug))
     except UnknownOffering:
-        return True
+        return None
 
 
 def _json_object() -> dict[str, Any] | Reply:
@@ -147,16 +154,18 @@ def create_booking() -> Reply:
     if not isinstance(body, dict):
         return body
     request_schema = schema.BookingRequest
-    values = {name: value for name, value in body.items() if value is not None}
-    if not _is_exhibition(body.get("offering")):
-        values = schema.without_exhibition_answers(request_schema, values)
+    offering = _offering_or_none(body.get("offering"))
+    # What the offering does not ask for is ignored, as on the form (see booking.schema).
+    values = schema.answers_asked(
+        request_schema, offering, {name: value for name, value in body.items() if value is not None}
+    )
     type_errors = schema.json_type_errors(request_schema, values)
     if type_errors:
-        return _errors(type_errors)
-    try:
-        booking_request = request_schema.model_validate(values)
-    except ValidationError as error:
-        return _errors(schema.messages(request_schema, error))
+        missing = schema.missing_answers(request_schema, offering, values) if offering else {}
+        return _errors(missing | type_errors)
+    booking_request, errors = schema.read_request(request_schema, offering, values)
+    if errors:
+        return _errors(errors)
     try:
         submitted = submit_request(
             get_session(), mail_settings(), booking_request, today_local(), now_utc()

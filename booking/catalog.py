@@ -43,6 +43,7 @@ class CatalogOffering:
     min_days: int
     max_days: int
     lead_days: int
+    closed_on_holidays: bool  # Québec's statutory holidays cannot be booked (booking.holidays)
     units: tuple[CatalogUnit, ...]  # in the order holds try them
 
     @property
@@ -74,6 +75,7 @@ OFFERING_COLUMNS = (
     Offering.min_days,
     Offering.max_days,
     Offering.lead_days,
+    Offering.closed_on_holidays,
 )
 ACTIVE_OFFERINGS = (
     select(*OFFERING_COLUMNS)

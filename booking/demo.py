@@ -76,6 +76,7 @@ DEMO_OFFERINGS = [
         "min_days": 1,
         "max_days": 1,
         "lead_days": 14,
+        "closed_on_holidays": True,  # the trainers do not work on statutory holidays
         "units": ["Équipe de formation 1", "Équipe de formation 2"],
     },
 ]

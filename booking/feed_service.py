@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from booking.errors import InvalidBooking
 from booking.models import Booking, CalendarFeedSecret, Offering
+from booking.phones import show_phone
 from booking.status import BookingStatus
 from core.clock import LOCAL_TIMEZONE, as_utc
 from core.database import begin_write
@@ -43,6 +44,7 @@ EXPORT_COLUMNS = (
     "unit",
     "start",
     "end",
+    "start_time",  # a training's; empty for an exhibition
     "organization",
     "contact_name",
     "email",
@@ -200,10 +202,11 @@ def _row(booking: Booking, language: str) -> tuple[object, ...]:
         booking.unit.name,
         booking.start_date.isoformat(),
         booking.end_date.isoformat(),
+        booking.start_time.strftime("%H:%M") if booking.start_time else "",
         booking.organization,
         booking.contact_name,
         booking.email,
-        booking.phone,
+        show_phone(booking.phone, language),
         booking.venue,
         booking.address,
         booking.city,

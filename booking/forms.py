@@ -3,20 +3,22 @@ token, the schema (booking.schema) decides what is valid, as it does for the API
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from werkzeug.datastructures import MultiDict
 from wtforms import Field, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 
 from booking import schema
+from booking.catalog import CatalogOffering
 from core.i18n import LANGUAGES
 
-HTML_INPUT_TYPES = ("email", "tel", "date", "number")  # widgets that are <input type=…>
+HTML_INPUT_TYPES = ("email", "tel", "date", "time", "number")  # widgets that are <input type=…>
 
 
 @dataclass(frozen=True)
@@ -38,29 +40,36 @@ class RequestForm(FlaskForm):
     def is_spam(self) -> bool:
         return bool(self.leave_empty.data)
 
-    def in_group(self, group: str, exhibition: bool) -> list[FormInput]:
-        """The fields of one fieldset, less the exhibition's questions for a training."""
-        return [
-            FormInput(self[name], spec, field.is_required())
-            for name, (field, spec) in schema.form_fields(self.schema).items()
-            if spec.group == group and (exhibition or not spec.exhibition_only)
-        ]
+    def in_group(self, group: str, offering: CatalogOffering) -> list[FormInput]:
+        """The fields of one fieldset that the offering asks (booking.schema.Trait), each
+        labelled for it and marked required when the offering requires it."""
+        inputs = []
+        for name, (field, spec) in schema.form_fields(self.schema).items():
+            if spec.group != group or not spec.is_asked_by(offering):
+                continue
+            self[name].label.text = spec.label_for(offering)
+            inputs.append(FormInput(self[name], spec, schema.is_required(field, spec)))
+        return inputs
 
-    def submitted(self, offering: str, exhibition: bool) -> schema.BookingRequest | None:
+    def dates(self, offering: CatalogOffering) -> tuple[dt.date | None, dt.date | None]:
+        """The first and last day as typed (None: missing or not a date); the last day of
+        an offering that does not ask for it follows from the first."""
+        start = schema.read_date(self.start.data)
+        if schema.input_of(self.schema.model_fields["end"]).is_asked_by(offering):
+            return start, schema.read_date(self.end.data)
+        return start, schema.fixed_end(offering, start) if start else None
+
+    def submitted(self, offering: CatalogOffering) -> schema.BookingRequest | None:
         """The request the union typed, or None with each field's error attached to it.
-        Only the fields the page showed are read: a training is asked no venue question."""
-        values: dict[str, Any] = {"offering": offering}
+        Only the questions the offering asks are read (the page showed no other)."""
+        values: dict[str, Any] = {"offering": offering.slug}
         for name in schema.form_fields(self.schema):
             value = self[name].data
             if isinstance(value, str) and value.strip():
                 values[name] = value
-        if not exhibition:
-            values = schema.without_exhibition_answers(self.schema, values)
-        try:
-            return self.schema.model_validate(values)
-        except ValidationError as error:
-            self.attach_errors(schema.messages(self.schema, error))
-            return None
+        request, errors = schema.read_request(self.schema, offering, values)
+        self.attach_errors(errors)
+        return request
 
     def attach_errors(self, errors: dict[str, Any]) -> None:
         for name, message in errors.items():
@@ -88,6 +97,7 @@ def _input(spec: schema.Input) -> Field:
         ]
         return kind(spec.label, choices=choices, validate_choice=False)
     render_kw = {"type": spec.widget} if spec.widget in HTML_INPUT_TYPES else {}
+    render_kw.update(spec.attributes)
     if spec.autocomplete:
         render_kw["autocomplete"] = spec.autocomplete
     return StringField(spec.label, render_kw=render_kw, filters=[_strip])

@@ -16,6 +16,8 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    Time,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -32,6 +34,24 @@ class OfferingKind(StrEnum):
 class VenueSetting(StrEnum):
     INDOOR = "indoor"
     OUTDOOR = "outdoor"
+
+
+class SiteGround(StrEnum):
+    """What the outdoor panels stand on."""
+
+    GRASS = "grass"
+    PAVED = "paved"
+    GRAVEL = "gravel"
+    OTHER = "other"
+
+
+class SitePermits(StrEnum):
+    """Where the permits to show on an outdoor site stand."""
+
+    OBTAINED = "obtained"
+    REQUESTED = "requested"
+    NOT_NEEDED = "not-needed"
+    UNKNOWN = "unknown"
 
 
 # Upper bounds kept in the schema so a staff edit can never make a range unbounded.
@@ -85,6 +105,8 @@ class Offering(Base):
     lead_days: Mapped[int] = mapped_column(Integer, default=0)
     # `send-reminders` writes to the union and the staff this many days before the start.
     reminder_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
+    # Québec's statutory holidays (booking.holidays) cannot be booked.
+    closed_on_holidays: Mapped[bool] = mapped_column(default=False, server_default=false())
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(default=True)
 
@@ -119,6 +141,8 @@ class Booking(Base):
             "end_date >= start_date AND blocked_start <= start_date AND blocked_end >= end_date",
             name="booking_dates",
         ),
+        CheckConstraint(sql_in("site_ground", SiteGround), name="booking_site_ground"),
+        CheckConstraint(sql_in("site_permits", SitePermits), name="booking_site_permits"),
         # The calendar and the conflict check read holds of one unit by start date.
         Index(
             "ix_bookings_holds",
@@ -147,12 +171,18 @@ class Booking(Base):
     venue: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(300))
     city: Mapped[str] = mapped_column(String(120))
-    audience: Mapped[int] = mapped_column(Integer)
+    audience: Mapped[int] = mapped_column(Integer)  # a training's participants too
     language: Mapped[str] = mapped_column(String(2))
     notes: Mapped[str] = mapped_column(Text, default="")
     wall_metres: Mapped[int | None] = mapped_column(Integer)
     venue_setting: Mapped[VenueSetting | None] = mapped_column(_stored_as_text(VenueSetting, 10))
     secure_storage: Mapped[bool | None]
+    # What an outdoor exhibition asks of its site, and a training of its day (migration 0007).
+    site_ground: Mapped[SiteGround | None] = mapped_column(_stored_as_text(SiteGround, 20))
+    site_permits: Mapped[SitePermits | None] = mapped_column(_stored_as_text(SitePermits, 20))
+    site_power: Mapped[bool | None]
+    site_guard: Mapped[str | None] = mapped_column(String(200))
+    start_time: Mapped[dt.time | None] = mapped_column(Time)
     manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     decided_by: Mapped[str | None] = mapped_column(String(200))

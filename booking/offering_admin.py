@@ -84,6 +84,7 @@ class OfferingSettings:
     lead_days: int
     reminder_days: int
     active: bool
+    closed_on_holidays: bool = False  # Québec's statutory holidays (booking.holidays)
 
     @classmethod
     def of(cls, offering: Offering) -> OfferingSettings:

@@ -64,6 +64,7 @@ class SettingsForm(RuleCheckedForm):
     max_days = _days(_l("Longest booking (days)"), "max_days")
     lead_days = _days(_l("Lead time: requests at least this many days ahead"), "lead_days")
     reminder_days = _days(_l("Reminder: this many days before the start"), "reminder_days")
+    closed_on_holidays = BooleanField(_l("Closed on Québec's statutory holidays"))
     active = BooleanField(_l("Offered on the public pages"))
 
     def validate(self, extra_validators: Any = None) -> bool:
@@ -80,6 +81,7 @@ class SettingsForm(RuleCheckedForm):
             **{name: self[name].data or "" for name in ("description_fr", "description_en")},
             **{name: self[name].data for name in DAY_LIMITS},
             active=bool(self.active.data),
+            closed_on_holidays=bool(self.closed_on_holidays.data),
         )
 
 

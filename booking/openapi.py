@@ -167,6 +167,8 @@ def _schemas() -> dict[str, Any]:
                 "lead_days",
                 "buffer_before_days",
                 "buffer_after_days",
+                "closed_on_holidays",
+                "asks",
                 "units",
             ],
             "properties": {
@@ -180,6 +182,19 @@ def _schemas() -> dict[str, Any]:
                 "lead_days": {"type": "integer"},
                 "buffer_before_days": {"type": "integer"},
                 "buffer_after_days": {"type": "integer"},
+                "closed_on_holidays": {
+                    "type": "boolean",
+                    "description": "Québec's statutory holidays cannot be booked",
+                },
+                "asks": {
+                    "type": "array",
+                    "description": "The request fields this offering reads (see BookingRequest)",
+                    "items": {
+                        "type": "object",
+                        "required": ["field", "required"],
+                        "properties": {"field": text, "required": {"type": "boolean"}},
+                    },
+                },
                 "units": {
                     "type": "array",
                     "items": {
@@ -269,18 +284,54 @@ def _request_schemas() -> dict[str, Any]:
     request_schema = schema.BookingRequest
     document = request_schema.model_json_schema(ref_template=REF_TEMPLATE)
     document["description"] = (
-        "A request for dates. Exhibitions also ask about the venue; dates must follow the "
-        "offering's lead time and lengths (see /api/v1/offerings)."
+        "A request for dates. Each offering asks its own questions (its `asks` in "
+        "/api/v1/offerings): a field some offerings ask is required of them and ignored for "
+        "the others. Dates must follow the offering's lead time and lengths, and avoid "
+        "statutory holidays when the offering is closed on them."
     )
     definitions = document.pop("$defs", {})
     for name, field in request_schema.model_fields.items():
         spec = schema.input_of(field)
         described = document["properties"][name]
-        if spec.exhibition_only:
-            described["description"] = "Exhibitions only, required there"
+        if spec.asked_of is not None:
+            described["description"] = _asked_of(spec.asked_of)
         if spec.widget == "email":
             described["format"] = "email"
+        if spec.widget == "time":
+            # Local time as people write it, not RFC 3339's time with its zone.
+            for variant in described.get("anyOf", [described]):
+                if variant.pop("format", None) == "time":
+                    variant["example"] = "09:30"
+            described["description"] += (
+                f" Local time, HH:MM, from {schema.EARLIEST_START_TIME:%H:%M} "
+                f"to {schema.LATEST_START_TIME:%H:%M}."
+            )
+        if spec.widget == "tel":
+            described["description"] = (
+                "As people write it, extension included (514-383-2266 ext. 225, "
+                "poste 225, x225); numbers without a country code are Canadian."
+            )
+            described["example"] = "514-383-2266 poste 225"
     return {"BookingRequest": document, **definitions, "WaitlistRequest": _waitlist_schema()}
+
+
+TRAIT_NAMES = {
+    schema.Trait.INDOOR_EXHIBITION: "indoor exhibitions",
+    schema.Trait.OUTDOOR_EXHIBITION: "outdoor exhibitions",
+    schema.Trait.TRAINING: "trainings",
+    schema.Trait.CHOSEN_LENGTH: "offerings whose length varies (min_days < max_days)",
+    schema.Trait.ONE_DAY: "one-day offerings",
+}
+
+
+def _asked_of(traits: frozenset[schema.Trait]) -> str:
+    names = " and ".join(TRAIT_NAMES[trait] for trait in schema.Trait if trait in traits)
+    if traits == schema.EXHIBITIONS:
+        names = "exhibitions"
+    described = f"Asked of {names}, and required there; ignored for other offerings."
+    if schema.Trait.CHOSEN_LENGTH in traits:
+        described += " Otherwise the last day follows from start and the fixed length."
+    return described
 
 
 def _waitlist_schema() -> dict[str, Any]:

@@ -10,12 +10,16 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass, field
+from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from booking import schema
 from booking.availability import (
     BOOKING_HORIZON_YEARS,
     Window,
@@ -34,10 +38,12 @@ from booking.errors import (
     StatusChangeRefused,
     TryAgain,
 )
-from booking.models import Booking, Offering, VenueSetting
+from booking.holidays import closed_days, day_and_month, holiday_name
+from booking.models import Booking, Offering, OfferingKind
 from booking.schema import BookingRequest
 from booking.status import BookingStatus, may_follow
 from core.database import begin_write, is_contention
+from core.i18n import lazy_day
 
 OVERLAP_SQLSTATE = "23P01"  # PostgreSQL's exclusion_violation
 OVERLAP_TRIGGER_MESSAGE = "booking_holds_overlap"  # SQLite's trigger (migration 0001)
@@ -50,11 +56,14 @@ class HeldBooking:
     manage_token: str  # shown once, in the union's link; only its hash is stored
 
 
+END_BEFORE_START = _l("The last day must be on or after the first day.")
+
+
 def date_errors(
     offering: CatalogOffering, start: dt.date, end: dt.date, today: dt.date
-) -> dict[str, str]:
+) -> dict[str, Any]:
     """What is wrong with the dates alone, before looking at what is free."""
-    errors: dict[str, str] = {}
+    errors: dict[str, Any] = {}
     opens = earliest_start(offering, today)
     if start < today:
         errors["start"] = _l("This date is in the past.")
@@ -62,14 +71,14 @@ def date_errors(
         errors["start"] = _l(
             "Requests must be made %(days)s days ahead: the earliest start is %(date)s.",
             days=offering.lead_days,
-            date=opens.isoformat(),
+            date=lazy_day(opens),
         )
     elif start > latest_start(today):
         errors["start"] = _l(
             "We take requests up to %(years)s years ahead.", years=BOOKING_HORIZON_YEARS
         )
     if end < start:
-        errors["end"] = _l("The end date must be on or after the start date.")
+        errors["end"] = END_BEFORE_START
     else:
         days = days_between(start, end)
         if days < offering.min_days:
@@ -80,7 +89,31 @@ def date_errors(
             errors["end"] = _l(
                 "This offering is booked for at most %(days)s days.", days=offering.max_days
             )
+        elif "start" not in errors and (closed := closed_days(offering, start, end)):
+            errors["start"] = holiday_refusal(offering, min(closed))
     return errors
+
+
+def holiday_refusal(offering: CatalogOffering, day: dt.date) -> LazyString:
+    """Why a day is refused, written in the reader's language when shown: "Christmas Day
+    (December 25) is a statutory holiday: the training is not given that day." """
+    return LazyString(_holiday_message, offering.kind == OfferingKind.TRAINING, day)
+
+
+def _holiday_message(training: bool, day: dt.date) -> str:
+    holiday, date = holiday_name(day), day_and_month(day)
+    if training:
+        return _(
+            "%(holiday)s (%(date)s) is a statutory holiday: the training is not given that day.",
+            holiday=holiday,
+            date=date,
+        )
+    return _(
+        "%(holiday)s (%(date)s) is a statutory holiday: this offering is not available on "
+        "holidays.",
+        holiday=holiday,
+        date=date,
+    )
 
 
 @dataclass(frozen=True)
@@ -105,24 +138,11 @@ def check_dates(
     return DateCheck(free=False, windows=windows)
 
 
-def venue_errors(offering: CatalogOffering, request: BookingRequest) -> dict[str, str]:
-    """The questions a touring exhibition asks of a venue."""
-    if not offering.is_exhibition:
-        return {}
-    errors: dict[str, str] = {}
-    if request.wall_metres is None:
-        errors["wall_metres"] = _l("Tell us how many metres of wall the portraits can hang on.")
-    if request.venue_setting not in tuple(VenueSetting):
-        errors["venue_setting"] = _l("Tell us whether the venue is indoor or outdoor.")
-    elif offering.venue_setting and request.venue_setting != offering.venue_setting:
-        errors["venue_setting"] = (
-            _l("This set is made for indoor venues; the outdoor set fits an outdoor venue.")
-            if offering.venue_setting == "indoor"
-            else _l("This set is made for outdoor venues; the indoor set fits an indoor venue.")
-        )
-    if request.secure_storage is None:
-        errors["secure_storage"] = _l("Tell us whether the crates can be stored securely.")
-    return errors
+def question_errors(offering: CatalogOffering, request: BookingRequest) -> dict[str, Any]:
+    """The answers the offering requires of its own (booking.schema.Trait: walls and
+    storage indoors, the site outdoors, a start time and participants for a training) that
+    the request lacks."""
+    return schema.missing_answers(type(request), offering, request.model_dump())
 
 
 def hold_dates(
@@ -134,7 +154,8 @@ def hold_dates(
     that overlaps another on the same unit, and this function then tries the next unit;
     on SQLite the write transaction holds the database lock from the first read."""
     offering = offering_by_slug(session, request.offering)
-    errors = date_errors(offering, request.start, request.end, today) | venue_errors(
+    request = schema.as_asked(offering, request)
+    errors = date_errors(offering, request.start, request.end, today) | question_errors(
         offering, request
     )
     if errors:
@@ -186,7 +207,6 @@ def _new_booking(
     token: str,
     now: dt.datetime,
 ) -> Booking:
-    exhibition = offering.is_exhibition
     return Booking(
         offering_id=offering.id,
         unit_id=unit_id,
@@ -202,12 +222,18 @@ def _new_booking(
         venue=request.venue,
         address=request.address,
         city=request.city,
-        audience=request.audience,
+        # A training's participants are its audience: both say how many people come.
+        audience=request.audience if request.audience is not None else request.participants,
         language=request.language,
         notes=request.notes,
-        wall_metres=request.wall_metres if exhibition else None,
-        venue_setting=request.venue_setting if exhibition else None,
-        secure_storage=request.secure_storage if exhibition else None,
+        start_time=request.start_time,
+        wall_metres=request.wall_metres,
+        venue_setting=offering.venue_setting if offering.is_exhibition else None,
+        secure_storage=request.secure_storage,
+        site_ground=request.site_ground,
+        site_permits=request.site_permits,
+        site_power=request.site_power,
+        site_guard=request.site_guard,
         manage_token_hash=hash_token(token),
         created_at=now,
     )

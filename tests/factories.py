@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy.orm import Session
 
+from booking.holidays import holidays_between
 from booking.schema import BookingRequest
 from booking.service import HeldBooking, hold_dates
 from core.clock import now_utc, today_local
@@ -29,6 +30,15 @@ from media.portraits import PortraitText, add_portrait
 
 def days_from_today(days: int) -> dt.date:
     return today_local() + dt.timedelta(days=days)
+
+
+def training_day(days: int) -> dt.date:
+    """About `days` from today, on a day the training is given: the first that is not a
+    Québec statutory holiday (the demo training is closed on them, booking.holidays)."""
+    day = days_from_today(days)
+    while holidays_between(day, day, "en"):
+        day += dt.timedelta(days=1)
+    return day
 
 
 def clear_ambulante_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -60,19 +70,34 @@ A_UNION: dict[str, Any] = dict(
 )
 
 
+# What each demo offering asks of its own (booking.schema.Trait), answered. A request
+# carries them all: an offering ignores the answers it does not ask for.
+OWN_ANSWERS: dict[str, dict[str, Any]] = {
+    "expo-interieure": dict(wall_metres=25, secure_storage=True),
+    "expo-exterieure": dict(
+        site_ground="paved",
+        site_permits="obtained",
+        site_power=True,
+        site_guard="Le service de sécurité de la ville",
+    ),
+    "formation-bd-textile": dict(start_time="09:30", participants=25),
+}
+TRAINING = "formation-bd-textile"
+
+
 def request_fields(
     offering: str = "expo-interieure",
     start: dt.date | None = None,
     end: dt.date | None = None,
     **overrides: Any,
 ) -> dict[str, Any]:
-    """A valid request a union could send, as plain values; change any with overrides."""
-    start = start or days_from_today(60)
-    end = end or start + dt.timedelta(days=4)
+    """A valid request a union could send, as plain values; change any with overrides.
+    The training is one day, on a day it is given."""
+    start = start or (training_day(60) if offering == TRAINING else days_from_today(60))
+    end = end or start + dt.timedelta(days=0 if offering == TRAINING else 4)
     fields: dict[str, Any] = dict(offering=offering, start=start, end=end, **A_UNION)
-    if offering.startswith("expo"):
-        setting = "outdoor" if offering == "expo-exterieure" else "indoor"
-        fields.update(wall_metres=25, venue_setting=setting, secure_storage=True)
+    for answers in OWN_ANSWERS.values():
+        fields.update(answers)
     fields.update(overrides)
     return fields
 
@@ -97,13 +122,20 @@ def hold(session, **kwargs: Any) -> HeldBooking:
 
 
 def form_data(offering: str = "expo-interieure", **overrides: Any) -> dict[str, str]:
-    """The request form as a browser would post it; overrides may name form-only fields."""
+    """The request form as a browser would post it: the offering's own questions, not
+    another's (they are not on its page); overrides may name any field, form-only ones too."""
     known = {k: v for k, v in overrides.items() if k in BookingRequest.model_fields}
     body = api_body(offering, **known)
     body.pop("offering")
+    if offering in OWN_ANSWERS:
+        own = {*OWN_ANSWERS[offering], *(() if offering == TRAINING else ("audience",))}
+        others = {name for answers in OWN_ANSWERS.values() for name in answers} | {"audience"}
+        for name in others - own - set(overrides):
+            body.pop(name, None)
     data = {name: str(value) for name, value in body.items()}
-    if "secure_storage" in body:
-        data["secure_storage"] = "yes" if body["secure_storage"] else "no"
+    for name in ("secure_storage", "site_power"):
+        if isinstance(body.get(name), bool):
+            data[name] = "yes" if body[name] else "no"
     data.update({k: v for k, v in overrides.items() if k not in BookingRequest.model_fields})
     return data
 

@@ -8,7 +8,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from tests.factories import api_body, days_from_today, hold
+from tests.factories import api_body, days_from_today, hold, training_day
 
 D = dt.timedelta
 
@@ -54,7 +54,7 @@ def test_offerings_list_units_and_buffer_days(client, spec):
 
 
 def test_availability_gives_one_entry_per_day_without_personal_data(client, session, spec):
-    start = days_from_today(60)
+    start = training_day(60)
     for _ in range(2):
         hold(session, offering="formation-bd-textile", start=start, end=start)
     response = client.get(

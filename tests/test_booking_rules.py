@@ -13,7 +13,7 @@ from booking.errors import DatesTaken, InvalidBooking, StatusChangeRefused
 from booking.models import Blackout, Booking
 from booking.service import cancel_booking, change_status
 from booking.status import BookingStatus
-from tests.factories import days_from_today, hold
+from tests.factories import days_from_today, hold, training_day
 
 D = dt.timedelta
 
@@ -52,7 +52,7 @@ def test_transit_days_around_a_booking_stay_free(session):
 
 
 def test_requested_dates_are_held_until_staff_decide(session, today):
-    start = days_from_today(60)
+    start = training_day(60)
     hold(session, offering="formation-bd-textile", start=start, end=start)
     hold(session, offering="formation-bd-textile", start=start, end=start)
     offering = offering_by_slug(session, "formation-bd-textile")
@@ -62,7 +62,7 @@ def test_requested_dates_are_held_until_staff_decide(session, today):
 
 
 def test_confirmed_bookings_show_as_booked(session, today):
-    start = days_from_today(60)
+    start = training_day(60)
     for _ in range(2):
         held = hold(session, offering="formation-bd-textile", start=start, end=start)
         held.booking.status = "confirmed"
@@ -151,7 +151,7 @@ def test_a_cancelled_booking_frees_its_dates_for_the_next_union(session):
 
 def test_an_offering_blackout_blocks_every_unit(session):
     offering = offering_by_slug(session, "formation-bd-textile")
-    day = days_from_today(60)
+    day = training_day(60)
     session.add(Blackout(offering_id=offering.id, start_date=day, end_date=day, reason="Congé"))
     session.commit()
     with pytest.raises(DatesTaken) as refused:
@@ -161,7 +161,7 @@ def test_an_offering_blackout_blocks_every_unit(session):
 
 def test_a_unit_blackout_leaves_the_other_unit_bookable(session):
     offering = offering_by_slug(session, "formation-bd-textile")
-    day = days_from_today(60)
+    day = training_day(60)
     team_one = offering.units[0]
     session.add(Blackout(unit_id=team_one.id, start_date=day, end_date=day, reason="Vacances"))
     session.commit()
@@ -199,20 +199,22 @@ def test_rules_refuse_dates_outside_what_the_offering_allows(session, offset, le
     assert session.scalar(select(Booking.id)) is None
 
 
-def test_indoor_set_is_not_sent_to_an_outdoor_venue(session):
-    with pytest.raises(InvalidBooking) as refused:
-        hold(session, venue_setting="outdoor")
-    assert "venue_setting" in refused.value.errors
+def test_the_set_booked_says_whether_the_venue_is_indoor_or_outdoor(session):
+    """No one is asked what the offering already answers: what a script sends is ignored."""
+    assert hold(session, venue_setting="outdoor").booking.venue_setting == "indoor"
+    start = days_from_today(200)
+    outdoor = hold(session, offering="expo-exterieure", start=start, end=start + D(7))
+    assert outdoor.booking.venue_setting == "outdoor"
 
 
 def test_training_does_not_ask_the_exhibition_questions(session):
-    start = days_from_today(60)
+    start = training_day(60)
     booking = hold(session, offering="formation-bd-textile", start=start, end=start).booking
     assert booking.wall_metres is None
 
 
 def test_exhibition_answers_sent_for_a_training_are_neither_checked_nor_kept(session):
-    start = days_from_today(60)
+    start = training_day(60)
     booking = hold(
         session,
         offering="formation-bd-textile",

@@ -23,7 +23,7 @@ from booking.models import Booking, Offering, Unit
 from booking.service import OVERLAP_SQLSTATE, OVERLAP_TRIGGER_MESSAGE, hash_token
 from core.database import make_engine
 from core.migrate import upgrade_to_latest
-from tests.factories import A_UNION, api_body, days_from_today
+from tests.factories import A_UNION, api_body, days_from_today, training_day
 from tests.servers import HOST, SharedDatabase, read_back
 
 OFFERING = "expo-interieure"
@@ -217,7 +217,7 @@ def test_what_one_process_changes_the_other_shows_at_once(
     """Each process keeps offerings and public pages in memory; the database's calendar
     version tells every process the moment they change."""
     first, second = start_server(shared_database, "a"), start_server(shared_database, "b")
-    day = days_from_today(60)
+    day = training_day(60)
     availability = f"/api/v1/availability?offering=formation-bd-textile&start={day}&end={day}"
     assert _get(second, availability)["days"][0]["status"] == "free"
     assert "Textile day" not in _get(second, "/")

@@ -15,7 +15,7 @@ from booking.models import Blackout, Booking
 from booking.status import BookingStatus
 from core.clock import now_utc
 from core.models import OutboxMessage
-from tests.factories import days_from_today, hold, post_form, staff_post
+from tests.factories import days_from_today, hold, post_form, staff_post, training_day
 
 EN = {"Accept-Language": "en"}
 
@@ -52,7 +52,11 @@ def test_staff_approve_from_the_dashboard_and_the_union_gets_its_calendar(
     held = hold(session, language="en", email="local301@example.org")
     reference = held.booking.reference
     dashboard = staff_client.get("/staff/", headers=EN).get_data(as_text=True)
-    assert reference in dashboard and "25 m of wall" in dashboard and "indoor" in dashboard
+    assert (
+        reference in dashboard
+        and "Running metres of wall available: 25" in dashboard
+        and "indoor" in dashboard
+    )
 
     response = _decide(
         staff_client,
@@ -196,9 +200,9 @@ def test_a_move_over_another_hold_or_a_blackout_is_refused_naming_it(staff_clien
 def test_a_move_with_bad_dates_or_a_unit_of_another_offering_changes_nothing(staff_client, session):
     booking = hold(session).booking
     training = hold(
-        session, offering="formation-bd-textile", start=days_from_today(60), end=days_from_today(60)
+        session, offering="formation-bd-textile", start=training_day(60), end=training_day(60)
     ).booking
-    day = days_from_today(120)
+    day = training_day(120)
     cases = [
         {
             "start": day.isoformat(),

@@ -19,7 +19,7 @@ from booking.models import Booking, CalendarFeedSecret
 from booking.status import BookingStatus
 from core.clock import now_utc
 from core.staff.models import AuditEvent
-from tests.factories import days_from_today, hold, staff_post
+from tests.factories import days_from_today, hold, staff_post, training_day
 
 PUBLIC_URL = "https://ambulante.example.org"
 EN = {"Accept-Language": "en"}
@@ -78,7 +78,7 @@ def test_staff_calendar_app_reads_every_held_and_confirmed_booking(app, session,
     confirmed = hold(session, start=days_from_today(80)).booking
     decided(session, confirmed, BookingStatus.CONFIRMED)
     training = hold(
-        session, offering="formation-bd-textile", start=days_from_today(50), end=days_from_today(50)
+        session, offering="formation-bd-textile", start=training_day(50), end=training_day(50)
     ).booking
 
     response = calendar_app_fetches(app, f"/calendar/{token}/all.ics")
@@ -168,7 +168,7 @@ def test_an_offering_feed_holds_only_that_offering(app, session, token):
     outdoor = hold(
         session, offering="expo-exterieure", start=days_from_today(60), end=days_from_today(67)
     ).booking
-    day = days_from_today(60)
+    day = training_day(60)
     training = hold(session, offering="formation-bd-textile", start=day, end=day).booking
 
     outdoor_feed = calendar_app_fetches(app, f"/calendar/{token}/expo-exterieure.ics")
@@ -319,6 +319,7 @@ def test_staff_export_opens_with_accents_intact(staff_client, session):
         "unit",
         "start",
         "end",
+        "start_time",
         "organization",
         "contact_name",
         "email",
@@ -366,7 +367,7 @@ def test_the_export_holds_every_booking_overlapping_the_range_by_start_date(staf
     overlapping_end = hold(
         session, offering="expo-exterieure", start=days_from_today(78), end=days_from_today(85)
     ).booking
-    day = days_from_today(90)
+    day = training_day(90)
     outside = hold(session, offering="formation-bd-textile", start=day, end=day).booking
     decided(session, later, BookingStatus.DECLINED)
 

@@ -37,7 +37,7 @@ from kiosk.report_service import DayRange, scan_report
 from kiosk.screens import ScreenSettings, create_screen
 from kiosk.targets import TargetFields, add_target, all_targets
 from media.models import Portrait
-from tests.factories import days_from_today, hold, sign_in, staff_account, staff_post
+from tests.factories import days_from_today, hold, sign_in, staff_account, staff_post, training_day
 
 PUBLIC_URL = "https://ambulante.example.org"
 EN = {"Accept-Language": "en"}
@@ -288,8 +288,8 @@ def test_a_visitor_naming_a_training_or_a_declined_booking_gets_no_codes_for_it(
     training = hold(
         session,
         offering="formation-bd-textile",
-        start=days_from_today(210),
-        end=days_from_today(210),
+        start=training_day(210),
+        end=training_day(210),
     ).booking
     declined = hold(session, start=days_from_today(90)).booking
     decisions.decide(

@@ -30,11 +30,11 @@ from kiosk.screens import ScreenSettings, create_screen, default_screen, links_o
 from media.portraits import update_portrait
 from tests.factories import (
     A_PORTRAIT,
-    days_from_today,
     hold,
     portrait_with_sizes,
     screen_form,
     staff_post,
+    training_day,
 )
 from tests.test_shortlinks import _every_row
 
@@ -253,7 +253,7 @@ def test_a_screen_form_without_its_token_changes_nothing(admin_client, session):
 
 
 def test_staff_cannot_attach_a_screen_to_a_training_or_a_made_up_booking(staff_client, session):
-    day = days_from_today(120)
+    day = training_day(120)
     training = hold(session, offering="formation-bd-textile", start=day, end=day).booking
     before = _screens(session)
     for booking_id in (str(training.id), "0", "-1", "1.0", " 1", "١"):

@@ -16,7 +16,7 @@ from booking.models import Booking
 from core.database import session_for
 from core.models import OutboxMessage
 from core.outbox import MailSettings, UnsafeMessage, compose, deliver_pending, queue
-from tests.factories import api_body, days_from_today, form_data, post_form
+from tests.factories import api_body, days_from_today, form_data, post_form, training_day
 from tests.servers import free_port
 
 
@@ -187,7 +187,7 @@ def test_a_trainings_short_accented_messages_reach_the_server(app, client, smtp_
     # Short lines with accents ("—", "→", "é") once went out as 8-bit text, which the
     # sender could not encode: the request answered 500 and the notice stayed stuck.
     controller, inbox = start_smtp(smtp_port)
-    start = days_from_today(60)
+    start = training_day(60)
     try:
         body = api_body("formation-bd-textile", start=start, end=start, organization="CSN")
         assert client.post("/api/v1/bookings", json=body).status_code == 201

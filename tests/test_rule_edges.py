@@ -34,11 +34,11 @@ from booking.service import (
     check_dates,
     date_errors,
     hold_dates,
+    question_errors,
     renew_manage_token,
-    venue_errors,
 )
 from booking.status import BookingStatus
-from tests.factories import days_from_today, hold, request_for
+from tests.factories import days_from_today, hold, request_for, training_day
 
 D = dt.timedelta
 
@@ -69,12 +69,19 @@ def test_a_retired_offering_can_no_longer_be_asked_for(session):
 
 
 def test_an_offering_without_lead_time_takes_a_request_for_today(session, today):
-    training = dataclasses.replace(offering_by_slug(session, "formation-bd-textile"), lead_days=0)
+    # Open on holidays too: today may be one.
+    training = dataclasses.replace(
+        offering_by_slug(session, "formation-bd-textile"), lead_days=0, closed_on_holidays=False
+    )
     assert date_errors(training, today, today, today) == {}
 
 
 def test_the_last_day_requests_are_taken_for_can_be_asked_and_is_offered(session, today):
-    training, closes = offering_by_slug(session, "formation-bd-textile"), latest_start(today)
+    # Open on holidays: the last day may be one.
+    training = dataclasses.replace(
+        offering_by_slug(session, "formation-bd-textile"), closed_on_holidays=False
+    )
+    closes = latest_start(today)
     assert date_errors(training, closes, closes, today) == {}
     [day] = day_states(session, training, closes, closes, today)
     assert day.bookable
@@ -82,7 +89,7 @@ def test_the_last_day_requests_are_taken_for_can_be_asked_and_is_offered(session
     assert next_windows(session, training, 1, closes, today) == [Window(closes, closes)]
 
 
-def test_a_union_reads_exactly_what_is_wrong_with_its_dates(session, today):
+def test_a_union_reads_exactly_what_is_wrong_with_its_dates(app, session, today):
     indoor = offering_by_slug(session, "expo-interieure")
     start, far = today + D(60), latest_start(today) + D(1)
     said = {
@@ -92,31 +99,58 @@ def test_a_union_reads_exactly_what_is_wrong_with_its_dates(session, today):
         "short": date_errors(indoor, start, start + D(1), today)["end"],
         "long": date_errors(indoor, start, start + D(42), today)["end"],
     }
-    assert {key: str(message) for key, message in said.items()} == {
-        "lead": f"Requests must be made 21 days ahead: the earliest start is {today + D(21)}.",
+    with app.test_request_context(headers={"Accept-Language": "en"}):  # the reader's language
+        read = {key: str(message) for key, message in said.items()}
+    opens = today + D(21)
+    assert read == {
+        "lead": "Requests must be made 21 days ahead: the earliest start is "
+        f"{opens:%B} {opens.day}, {opens.year}.",
         "horizon": "We take requests up to 3 years ahead.",
-        "order": "The end date must be on or after the start date.",
+        "order": "The last day must be on or after the first day.",
         "short": "This offering is booked for at least 3 days.",
         "long": "This offering is booked for at most 42 days.",
     }
 
 
-def test_a_union_reads_exactly_which_venue_answer_is_missing_or_wrong(session):
+def test_a_union_reads_exactly_which_answer_its_offering_needs(session):
     indoor = offering_by_slug(session, "expo-interieure")
     outdoor = offering_by_slug(session, "expo-exterieure")
-    nothing = request_for(wall_metres=None, venue_setting=None, secure_storage=None)
-    assert {key: str(value) for key, value in venue_errors(indoor, nothing).items()} == {
+    training = offering_by_slug(session, "formation-bd-textile")
+    nothing = {
+        name: None
+        for name in (
+            "audience",
+            "participants",
+            "start_time",
+            "wall_metres",
+            "secure_storage",
+            "site_ground",
+            "site_permits",
+            "site_power",
+            "site_guard",
+        )
+    }
+
+    def missing(offering, slug: str) -> dict[str, str]:
+        request = request_for(slug, **nothing)
+        return {key: str(value) for key, value in question_errors(offering, request).items()}
+
+    assert missing(indoor, "expo-interieure") == {
+        "audience": "This field is required.",
         "wall_metres": "Tell us how many metres of wall the portraits can hang on.",
-        "venue_setting": "Tell us whether the venue is indoor or outdoor.",
         "secure_storage": "Tell us whether the crates can be stored securely.",
     }
-    assert str(venue_errors(indoor, request_for(venue_setting="outdoor"))["venue_setting"]) == (
-        "This set is made for indoor venues; the outdoor set fits an outdoor venue."
-    )
-    outdoor_at_a_hall = request_for("expo-exterieure", venue_setting="indoor")
-    assert str(venue_errors(outdoor, outdoor_at_a_hall)["venue_setting"]) == (
-        "This set is made for outdoor venues; the indoor set fits an indoor venue."
-    )
+    assert missing(outdoor, "expo-exterieure") == {
+        "audience": "This field is required.",
+        "site_ground": "Tell us what the panels will stand on.",
+        "site_permits": "Tell us where the permits for the site stand.",
+        "site_power": "Tell us whether there is electrical power on the site.",
+        "site_guard": "Tell us who watches over the panels at night.",
+    }
+    assert missing(training, "formation-bd-textile") == {
+        "start_time": "Tell us at what time the training starts.",
+        "participants": "Tell us how many people will take part.",
+    }
 
 
 def test_the_live_check_says_not_free_for_broken_rules_and_for_taken_dates(session, today):
@@ -175,7 +209,7 @@ def test_a_cancellation_records_when(session):
 
 
 def test_another_offerings_holds_leave_this_one_free(session, today):
-    start = days_from_today(60)
+    start = training_day(60)
     hold(session, offering="formation-bd-textile", start=start, end=start)
     [day] = day_states(session, offering_by_slug(session, "expo-exterieure"), start, start, today)
     assert day.status == "free"
@@ -242,7 +276,7 @@ def test_the_api_answers_up_to_the_end_of_the_longest_last_booking(client, today
 
 def test_a_day_between_two_blackouts_fits_a_one_day_training_not_a_two_day_one(session, today):
     training = offering_by_slug(session, "formation-bd-textile")  # no buffers, one day
-    day = days_from_today(60)
+    day = training_day(60)
     for blocked in (day - D(1), day + D(1)):
         session.add(
             Blackout(offering_id=training.id, start_date=blocked, end_date=blocked, reason="x")

@@ -270,7 +270,7 @@ def good_dates() -> dict[str, str]:
         ({"email": "ines at example"}, "email", "Enter a valid email address"),
         ({"email": ""}, "email", "This field is required."),
         ({"start": "past", "end": "soon"}, "start", "This date is in the past."),
-        ({"end": "before"}, "end", "The end date must be on or after the start date."),
+        ({"end": "before"}, "end", "The last day must be on or after the first day."),
         ({"start": "far"}, "start", "We take requests up to 3 years ahead."),
         ({"offering": "expo-lunaire"}, "offering", "Unknown offering."),
         ({"language": "de"}, "language", "Choose French (fr) or English (en)."),
@@ -317,7 +317,7 @@ def test_a_script_sending_malformed_json_is_told_and_nothing_is_stored(
         ({"email": "ines@"}, "Enter a valid email address"),
         ({"email": ""}, "This field is required."),
         ({"start": "2020-01-01", "end": "2020-01-09"}, "This date is in the past."),
-        ({"end": "before"}, "The end date must be on or after the start date."),
+        ({"end": "before"}, "The last day must be on or after the first day."),
         ({"start": "not a date"}, "Enter a date as YYYY-MM-DD."),
     ],
 )
