@@ -19,3 +19,17 @@ def pick_day(
     if first is None or last is not None or day < first:
         return day, None
     return first, day
+
+
+def chosen_days(
+    offering: CatalogOffering, first: dt.date | None, last: dt.date | None
+) -> tuple[dt.date | None, dt.date | None]:
+    """The days a calendar shows as chosen: none without a first day; for an offering of one
+    fixed length, its whole length from the first; a last day before the first is dropped."""
+    if first is None:
+        return None, None
+    if offering.min_days == offering.max_days:
+        return first, first + dt.timedelta(days=offering.min_days - 1)
+    if last is not None and last < first:
+        return first, None
+    return first, last

@@ -3,6 +3,10 @@ booking.request_routes, the private booking page's in booking.private_routes (sa
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from flask import (
     Blueprint,
     abort,
@@ -10,19 +14,28 @@ from flask import (
     render_template,
     request,
 )
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from booking import catalog
-from booking.availability import SEARCH_HORIZON_YEARS, earliest_start, next_windows
+from booking.availability import (
+    SEARCH_HORIZON_YEARS,
+    earliest_start,
+    free_stretches,
+    readable_range,
+)
 from booking.catalog import CatalogOffering
 from booking.errors import (
     TryAgain,
     UnknownOffering,
 )
-from booking.month import DAY_LABELS, InvalidMonth, month_view, parse_month
+from booking.month import InvalidMonth, MonthView, last_month, month_view, parse_month
 from booking.page_cache import cached_page
+from booking.picking import chosen_days, pick_day
+from booking.schema import read_date
 from core.clock import today_local
 from core.database import get_session
+from core.i18n import format_day
 from core.outbox import MailSettings
 from core.web import RETRY_SECONDS, render_page_or_fragment, retry_later
 from media.portraits import public_portraits
@@ -63,17 +76,72 @@ def _draw_index() -> str:
     session = get_session()
     today = today_local()
     offerings = catalog.active_offerings(session)
-    windows = {
-        offering.id: next_windows(session, offering, offering.min_days, today, today)
-        for offering in offerings
-    }
+    stretches = {offering.id: free_stretches(session, offering, today) for offering in offerings}
     return render_template(
         "booking/index.html",
         offerings=offerings,
-        windows=windows,
+        stretches=stretches,
         portraits=public_portraits(session, today, limit=PORTRAITS_SHOWN),
         search_years=SEARCH_HORIZON_YEARS,
     )
+
+
+@dataclass(frozen=True)
+class ShownCalendar:
+    """The month a calendar shows and the days chosen on it, as its address asked."""
+
+    month: MonthView
+    first: dt.date | None
+    last: dt.date | None
+    problem: str | None  # what was wrong with the address; the calendar opens as usual
+
+
+def _shown_calendar(
+    offering: CatalogOffering, args: Mapping[str, str], month_name: str, typed: bool = False
+) -> ShownCalendar:
+    """Reads the month (`month_name`) and the chosen days (`start`, `end`). What cannot be
+    read is named in `problem`, and the calendar opens without it: on its usual month, or
+    with no day chosen. Days `typed` into the request form are shown chosen when they read
+    as dates, and are otherwise the form's to explain (its live check does)."""
+    today = today_local()
+    opens = earliest_start(offering, today)
+    first = last = problem = None
+    try:
+        first_of_month = parse_month(args.get(month_name), today, opens)
+    except InvalidMonth:
+        first_of_month = parse_month(None, today, opens)
+        problem = _(
+            "There is no calendar for that month: choose one from %(first)s to %(last)s.",
+            first=format_day(today.replace(day=1), "LLLL yyyy"),
+            last=format_day(last_month(today), "LLLL yyyy"),
+        )
+    else:
+        try:
+            first, last = _chosen(offering, args, today)
+        except ValueError:
+            if not typed:
+                problem = _("The chosen days could not be read: choose them again on the calendar.")
+    view = month_view(get_session(), offering, first_of_month, today)
+    return ShownCalendar(view, first, last, problem)
+
+
+def _chosen(
+    offering: CatalogOffering, args: Mapping[str, str], today: dt.date
+) -> tuple[dt.date | None, dt.date | None]:
+    """The chosen days: empty or absent is none; a day that is not a date, lies outside the
+    days a calendar can show, or a last day without a first, is a ValueError."""
+    reach = readable_range(today)
+    days = []
+    for name in ("start", "end"):
+        text = args.get(name) or ""
+        day = read_date(text) if text else None
+        if text and (day is None or not reach.start <= day <= reach.end):
+            raise ValueError(name)
+        days.append(day)
+    first, last = days
+    if first is None and last is not None:
+        raise ValueError("end")
+    return chosen_days(offering, first, last)
 
 
 @blueprint.get("/offerings/<slug>")
@@ -81,24 +149,39 @@ def offering(slug: str) -> Response:
     return cached_page(get_session(), lambda: _draw_offering(slug))
 
 
-def _draw_offering(slug: str) -> str:
+def _draw_offering(slug: str) -> tuple[str, int]:
     offering = offering_or_404(slug)
-    today = today_local()
-    try:
-        first = parse_month(request.args.get("month"), today, earliest_start(offering, today))
-    except InvalidMonth:
-        abort(400)
-    view = month_view(get_session(), offering, first, today)
-    shown = []
+    shown = _shown_calendar(offering, request.args, "month")
+    portraits = []
     if offering.is_exhibition:
-        shown = public_portraits(get_session(), today, PORTRAITS_SHOWN)
-    return render_page_or_fragment(
+        portraits = public_portraits(get_session(), today_local(), PORTRAITS_SHOWN)
+    page = render_page_or_fragment(
         "booking/offering.html",
         "booking/_calendar.html",
         "calendar",
         offering=offering,
-        month=view,
-        portraits=shown,
-        # Translated once for the page, not once per day cell.
-        day_labels={reason: str(label) for reason, label in DAY_LABELS.items()},
+        month=shown.month,
+        picked=(shown.first, shown.last),
+        pick=lambda day: pick_day(offering, shown.first, shown.last, day),
+        calendar_problem=shown.problem,
+        portraits=portraits,
     )
+    return page, 400 if shown.problem else 200
+
+
+@blueprint.get("/book/<slug>/calendar")
+def form_calendar(slug: str) -> tuple[str, int]:
+    """The request form's calendar on another month, for HTMX (the month buttons without
+    JavaScript post the whole form to booking.redraw_form instead): the days chosen are
+    the form's dates, sent along."""
+    offering = offering_or_404(slug)
+    shown = _shown_calendar(offering, request.args, "show_month", typed=True)
+    page = render_template(
+        "booking/_calendar.html",
+        in_form=True,
+        offering=offering,
+        month=shown.month,
+        picked=(shown.first, shown.last),
+        calendar_problem=shown.problem,
+    )
+    return page, 400 if shown.problem else 200
