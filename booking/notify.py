@@ -8,9 +8,11 @@ mail never happens while a hold keeps the write lock."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from flask import render_template
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from sqlalchemy.orm import Session
@@ -24,12 +26,31 @@ from core.i18n import localized
 from core.outbox import Composed, MailSettings
 
 STAFF_LANGUAGE = "fr"  # the centre's staff read French, whatever the union's language
-MANAGE_PATH = "/bookings/{token}"  # the union's private page (booking.routes.manage)
+# The pages a message links to (tests check each against the app's URL map). Links are
+# built on the configured public address, never on the Host a request named.
+MANAGE_PATH = "/bookings/{token}"  # the union's private page (booking.manage)
+LOST_LINK_PATH = "/bookings/lost-link"  # "Lost your link?" (booking.lost_link)
+BOOK_PATH = "/book/{slug}"  # an offering's request form (booking.book)
+STAFF_BOOKING_PATH = "/staff/bookings/{reference}"  # the desk's booking page (desk.booking_page)
 
 
 def manage_url(public_url: str, token: str) -> str:
     """The union's private link, on the configured public address."""
     return public_url + MANAGE_PATH.format(token=token)
+
+
+def lost_link_url(public_url: str) -> str:
+    return public_url + LOST_LINK_PATH
+
+
+def book_url(public_url: str, slug: str) -> str:
+    """Where a union books an offering again."""
+    return public_url + BOOK_PATH.format(slug=slug)
+
+
+def staff_booking_url(public_url: str, reference: str) -> str:
+    """A booking's page on the staff desk, where staff act on it."""
+    return public_url + STAFF_BOOKING_PATH.format(reference=reference)
 
 
 def booking_requested(
@@ -44,6 +65,7 @@ def booking_requested(
             now,
             _l("Your request %(reference)s is received", reference=booking.reference),
             "booking/email/requested.txt",
+            lost_link_url=lost_link_url(mail.public_url),
         ),
         # The union's own words stay in the body: no text a union typed becomes a header.
         to_staff(
@@ -71,14 +93,25 @@ def link_renewed(
     ]
 
 
-def booking_cancelled(mail: MailSettings, booking: Booking) -> list[Composed]:
+def booking_cancelled(mail: MailSettings, booking: Booking, now: dt.datetime) -> list[Composed]:
+    """The union cancelled through its private link: it hears that it is done (with the
+    calendar file marking the event cancelled, and where to book again); the staff too."""
     return [
+        to_union(
+            mail,
+            booking,
+            None,
+            now,
+            _l("Your request %(reference)s is cancelled", reference=booking.reference),
+            "booking/email/cancelled_by_union.txt",
+            book_url=book_url(mail.public_url, booking.offering.slug),
+        ),
         to_staff(
             mail,
             booking,
             _l("Request %(reference)s cancelled by the union", reference=booking.reference),
             "booking/email/staff_cancelled.txt",
-        )
+        ),
     ]
 
 
@@ -156,14 +189,45 @@ def to_union(
 def to_staff(
     mail: MailSettings, booking: Booking, subject: LazyString, template: str, **context: object
 ) -> Composed:
-    """Staff read French whatever the union's language."""
+    """Staff read French whatever the union's language. A reply goes to the union: its
+    address, as the booking schema validated it, is the only thing of the union's in a
+    header (never its name). `desk_url`, the booking on the staff desk, is in the context."""
+    reply_to = booking.email if outbox.is_plain_address(booking.email) else None
+    values = {"desk_url": staff_booking_url(mail.public_url, booking.reference), **context}
     with force_locale(STAFF_LANGUAGE):
         title = localized(booking.offering, "title")
         return outbox.compose(
             sender=mail.sender,
             recipient=mail.staff_address,
             subject=str(subject),
-            body=render_template(template, booking=booking, title=title, **context),
+            body=render_template(template, booking=booking, title=title, **values),
+            reply_to=reply_to,
+        )
+
+
+def private_links(mail: MailSettings, links: Sequence[tuple[Booking, str]]) -> Composed:
+    """The answer to "Lost your link?": one message listing each booking with its new
+    private link (the token given with it), to the address that made them, in the language
+    of the newest."""
+    newest = max((booking for booking, _token in links), key=lambda booking: booking.created_at)
+    with force_locale(newest.language):
+        items = [
+            {
+                "booking": booking,
+                "title": localized(booking.offering, "title"),
+                "url": manage_url(mail.public_url, token),
+            }
+            for booking, token in links
+        ]
+        return outbox.compose(
+            sender=mail.sender,
+            recipient=newest.email,
+            subject=_("Your private links to your requests"),
+            body=render_template(
+                "booking/email/lost_link.txt",
+                items=items,
+                lost_link_url=lost_link_url(mail.public_url),
+            ),
         )
 
 

@@ -49,11 +49,17 @@ def submit_request(
 
 
 def withdraw_request(session: Session, mail: MailSettings, token: str, now: dt.datetime) -> Booking:
-    """Cancel through the private link, tell the staff, and tell the unions waiting for
-    those dates. Raises what service.cancel_booking raises; nothing is kept then."""
+    """Cancel through the private link, tell the union (in its language) and the staff, and
+    tell the unions waiting for those dates. Raises what service.cancel_booking raises;
+    nothing is kept then."""
     booking = service.cancel_booking(session, token, now)
+    # A status change a calendar shows: the cancellation's calendar file replaces the event
+    # the union may have added from its request's (as a staff decision does).
+    booking.sequence += 1
     session.commit()
-    send_after_commit(session, mail, booking, now, lambda: notify.booking_cancelled(mail, booking))
+    send_after_commit(
+        session, mail, booking, now, lambda: notify.booking_cancelled(mail, booking, now)
+    )
     waitlist.tell_waiting(session, mail, booking, now)
     return booking
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 import smtplib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,6 +44,12 @@ RETENTION = dt.timedelta(days=30)  # how long the body of a message that gave up
 # The headers compose() writes, and nothing else: union-typed text never adds one.
 HEADERS_WRITTEN = {"from", "to", "subject", "message-id", "content-type", "mime-version"}
 SINGLE_PART_HEADERS = {"content-transfer-encoding"}
+# An address alone, as the booking schema keeps it (no display name, no list, no comment):
+# the only thing a Reply-To may hold, so no typed name ever reaches a header.
+PLAIN_ADDRESS = re.compile(r"[^\s@<>,;:\"()\[\]\\]+@[^\s@<>,;:\"()\[\]\\]+")
+# Text parts of attachments are written as UTF-8 and say so: a calendar file without a
+# charset has its accents garbled by some mail programs.
+TEXT_CHARSET = "utf-8"
 
 
 class UnsafeMessage(ValueError):
@@ -52,6 +59,16 @@ class UnsafeMessage(ValueError):
 def _check_header_value(value: str) -> None:
     if "=?" in value or breaks_a_header_line(value):  # "=?": an encoded word
         raise UnsafeMessage(f"refused header value {value!r}")
+
+
+def is_plain_address(value: str) -> bool:
+    """An email address alone (name@example.org), safe to stand in a header by itself."""
+    return (
+        value.isascii()
+        and "=?" not in value
+        and not breaks_a_header_line(value)
+        and PLAIN_ADDRESS.fullmatch(value) is not None
+    )
 
 
 @dataclass(frozen=True)
@@ -70,8 +87,10 @@ def compose(
     subject: str,
     body: str,
     attachments: Sequence[tuple[str, str, bytes]] = (),
+    reply_to: str | None = None,
 ) -> Composed:
-    """A plain-text message; each attachment is (file name, MIME type, content).
+    """A plain-text message; each attachment is (file name, MIME type, content), a text
+    one in UTF-8. `reply_to`: an address alone (is_plain_address), where answers go.
 
     Refuses (UnsafeMessage) a header value that a mail program could read as more than
     one header, and checks the message parses back with exactly the headers written: a
@@ -79,9 +98,13 @@ def compose(
     not be made to forge a Bcc or a Reply-To."""
     for value in (sender, recipient, subject):
         _check_header_value(value)
+    if reply_to is not None and not is_plain_address(reply_to):
+        raise UnsafeMessage(f"refused Reply-To {reply_to!r}")
     message = EmailMessage()
     message["From"] = sender
     message["To"] = recipient
+    if reply_to is not None:
+        message["Reply-To"] = reply_to
     message["Subject"] = subject
     message["Message-ID"] = make_msgid(domain="ambulante")
     # Quoted-printable: the message is 7-bit ASCII as stored, so every SMTP server takes
@@ -89,28 +112,38 @@ def compose(
     message.set_content(body, cte="quoted-printable")
     for filename, mime_type, content in attachments:
         maintype, subtype = mime_type.split("/", 1)
-        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+        params = {"charset": TEXT_CHARSET} if maintype == "text" else {}
+        message.add_attachment(
+            content, maintype=maintype, subtype=subtype, filename=filename, params=params
+        )
     # Written as bytes (all 7-bit by now): the text generator copies the whole message
     # over again to write the same, four times slower.
     raw = message.as_bytes().decode("ascii")
-    _check_parses_back(raw, message.is_multipart(), recipient, subject)
+    _check_parses_back(raw, message.is_multipart(), recipient, subject, reply_to)
     return Composed(recipient, subject, raw)
 
 
-def _check_parses_back(raw: str, multipart: bool, recipient: str, subject: str) -> None:
+def _check_parses_back(
+    raw: str, multipart: bool, recipient: str, subject: str, reply_to: str | None
+) -> None:
     """The top-level headers read back from the text that will be stored and sent."""
     try:
         parsed = HeaderParser(policy=policy.default).parsestr(raw)
         names = [name.lower() for name in parsed.keys()]
         # A long value may be folded onto the next line whole: unfolded, it starts with a space.
         came_back = (parsed["To"].strip(), parsed["Subject"].strip())
+        replies_to = parsed["Reply-To"]
     except (ValueError, IndexError) as error:
         raise UnsafeMessage(f"the headers do not parse back: {error}") from error
     allowed = HEADERS_WRITTEN | (set() if multipart else SINGLE_PART_HEADERS)
+    if reply_to is not None:
+        allowed = allowed | {"reply-to"}
     if len(names) != len(set(names)) or not set(names) <= allowed:
         raise UnsafeMessage(f"headers came back as {names}")
     if came_back != (recipient.strip(), subject.strip()):
         raise UnsafeMessage("To or Subject came back changed")
+    if (replies_to.strip() if replies_to is not None else None) != reply_to:
+        raise UnsafeMessage("Reply-To came back changed")
 
 
 def queue(session: Session, message: Composed, data_dir: Path | None, now: dt.datetime) -> int:
