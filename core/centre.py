@@ -3,8 +3,10 @@ the itinerary and wherever a union may need a person to write to or call."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+import phonenumbers
 from flask import Flask, current_app
 
 from core.settings import declare
@@ -27,6 +29,29 @@ class Centre:
     address: str  # street address; empty until configured
     email: str
     phone: str  # as configured; shown as people write it
+
+    @property
+    def phone_link(self) -> str:
+        """The phone as a tel: link that dials the extension too."""
+        return tel_link(self.phone)
+
+
+# How Québec offices write an extension ("poste 225"); phonenumbers reads "ext." and "x".
+_EXTENSION_WORDS = re.compile(r"\b(?:poste|post\.|p\.|local)\s*(?=\d)", re.IGNORECASE)
+HOME_REGION = "CA"
+
+
+def tel_link(phone: str) -> str:
+    """`tel:+15143832266,225` for "514-383-2266 poste 225": the comma makes a phone wait for
+    the call to be answered, then dial the extension (many ignore RFC 3966's ";ext=")."""
+    try:
+        number = phonenumbers.parse(_EXTENSION_WORDS.sub("ext. ", phone), HOME_REGION)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_possible_number(number):
+        return "tel:" + "".join(c for c in phone if c.isdigit() or c == "+")
+    link = "tel:" + phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return f"{link},{number.extension}" if number.extension else link
 
 
 def centre() -> Centre:
