@@ -9,6 +9,7 @@ from typing import IO, Any
 
 from flask import Flask, Request, current_app, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_compress import Compress
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import OperationalError
@@ -201,6 +202,9 @@ def refuse_views_mixing_reads_and_writes(app: Flask) -> None:
             )
 
 
+COMPRESSED_TYPES = ["text/css", "text/javascript", "application/javascript", "image/svg+xml"]
+
+
 def init_app(app: Flask) -> None:
     # Before any feature adds its routes: each rule takes its converters when added.
     converters = app.url_map.converters
@@ -220,3 +224,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(OperationalError, _on_database_busy)
     app.register_error_handler(Exception, _on_unexpected_error)
     app.after_request(_security_headers)
+    # Scripts and stylesheets travel compressed (htmx alone is 52 KB). Pages do not: they
+    # carry CSRF tokens and private links beside what people type (the BREACH attack).
+    app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSED_TYPES)
+    Compress(app)

@@ -45,6 +45,12 @@ def day(offset: int) -> str:
     return (TODAY + dt.timedelta(days=offset)).isoformat()
 
 
+def in_words(offset: int) -> str:
+    """The day as an English sentence writes it ("December 19, 2026")."""
+    date = TODAY + dt.timedelta(days=offset)
+    return f"{date:%B} {date.day}, {date.year}"
+
+
 def valid_form(**changes: Any) -> dict[str, str]:
     """A request the form accepts, for START to START + 4; None leaves a field out."""
     data = form_data(start=START)
@@ -174,7 +180,7 @@ def assert_api_refused(response, errors: dict[str, str]) -> dict[str, str]:
 BAD_REQUESTS = [
     pytest.param(
         {"start": day(60), "end": day(55)},
-        {"end": "The end date must be on or after the start date."},
+        {"end": "The last day must be on or after the first day."},
         id="end-before-start",
     ),
     pytest.param(
@@ -184,7 +190,7 @@ BAD_REQUESTS = [
     ),
     pytest.param(
         {"start": day(10), "end": day(14)},
-        {"start": f"Requests must be made 21 days ahead: the earliest start is {day(21)}"},
+        {"start": f"Requests must be made 21 days ahead: the earliest start is {in_words(21)}."},
         id="start-inside-lead-time",
     ),
     pytest.param({"start": "2027-02-30"}, {"start": NOT_A_DATE}, id="february-30"),
@@ -234,7 +240,7 @@ BAD_REQUESTS = [
     pytest.param({"phone": None}, {"phone": REQUIRED}, id="phone-missing"),
     pytest.param(
         {"phone": "call me"},
-        {"phone": "Enter a phone number, like 514-383-2266."},
+        {"phone": "Enter a phone number, like 514-383-2266, ext. 225."},
         id="phone-in-words",
     ),
     pytest.param(
@@ -257,15 +263,9 @@ BAD_REQUESTS = [
     ),
     pytest.param({"notes": "x" * 2001}, {"notes": "At most 2000 characters."}, id="notes-too-long"),
     pytest.param(
-        {"venue_setting": "outdoor"},
-        {"venue_setting": "This set is made for indoor venues"},
-        id="indoor-set-for-outdoor-venue",
-    ),
-    pytest.param(
-        {"wall_metres": None, "venue_setting": None, "secure_storage": None},
+        {"wall_metres": None, "secure_storage": None},
         {
             "wall_metres": "how many metres of wall",
-            "venue_setting": "whether the venue is indoor or outdoor",
             "secure_storage": "whether the crates can be stored securely",
         },
         id="venue-questions-missing",

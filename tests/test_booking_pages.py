@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from booking.models import Booking
 from core.models import OutboxMessage
-from tests.factories import csrf_token, days_from_today, form_data, hold, post_form
+from tests.factories import csrf_token, days_from_today, form_data, hold, post_form, training_day
 
 D = dt.timedelta
 EN = {"Accept-Language": "en"}
@@ -29,7 +29,7 @@ def test_home_page_lists_free_windows_as_links_to_the_form(client):
 
 
 def test_calendar_shows_held_days_and_navigates_by_month(client, session):
-    start = days_from_today(60)
+    start = training_day(60)
     hold(session, offering="formation-bd-textile", start=start, end=start)
     hold(session, offering="formation-bd-textile", start=start, end=start)
     month = start.strftime("%Y-%m")
@@ -74,7 +74,7 @@ def test_union_books_and_lands_on_its_private_page(client, app):
 
 
 def test_live_check_says_free_or_offers_next_windows(client, session):
-    start = days_from_today(60)
+    start = training_day(60)
     url = f"/book/formation-bd-textile/check?start={start}&end={start}"
     assert "These dates are free." in client.get(url, headers=EN).get_data(as_text=True)
     hold(session, offering="formation-bd-textile", start=start, end=start)
@@ -92,7 +92,7 @@ def test_live_check_explains_rule_breaks(client):
 
 
 def test_taken_dates_on_submit_are_a_409_with_the_form_kept(client, session):
-    start = days_from_today(60)
+    start = training_day(60)
     for _ in range(2):
         hold(session, offering="formation-bd-textile", start=start, end=start)
     data = form_data("formation-bd-textile", start=start, end=start)
@@ -164,7 +164,7 @@ def test_private_page_is_an_html_page_never_cached(client):
 
 
 def test_following_a_suggested_window_says_at_once_that_it_is_free(client):
-    start = days_from_today(60)
+    start = training_day(60)
     url = f"/book/formation-bd-textile?start={start}&end={start}"
     page = client.get(url, headers=EN).get_data(as_text=True)
     assert "These dates are free." in page
@@ -190,7 +190,7 @@ def test_union_losing_every_race_is_asked_to_send_again(client, session, monkeyp
     """If other requests win every attempt at that very moment, the database refuses each
     insert; the union is told to send again (503), never shown an error page, and nothing
     is held for it."""
-    start = days_from_today(60)
+    start = training_day(60)
     taken = hold(session, offering="formation-bd-textile", start=start, end=start).booking
     monkeypatch.setattr("booking.service.free_unit_id", lambda *_args: taken.unit_id)
     data = form_data("formation-bd-textile", start=start, end=start)

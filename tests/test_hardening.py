@@ -22,7 +22,14 @@ from core.app import build_app
 from core.database import session_for
 from core.models import OutboxMessage
 from core.web import ViewMixesReadsAndWrites
-from tests.factories import api_body, csrf_token, days_from_today, form_data, hold, post_form
+from tests.factories import (
+    api_body,
+    csrf_token,
+    form_data,
+    hold,
+    post_form,
+    training_day,
+)
 from tests.url_map import path_of, rules
 
 EN = {"Accept-Language": "en"}
@@ -282,7 +289,7 @@ NONSENSE_VENUE_ANSWERS = {
 
 
 def test_a_training_ignores_venue_answers_it_never_asked_for(client, session):
-    start = days_from_today(60)
+    start = training_day(60)
     form = form_data("formation-bd-textile", start=start, end=start, **NONSENSE_VENUE_ANSWERS)
     assert post_form(client, "/book/formation-bd-textile", form).status_code == 303
     body = api_body("formation-bd-textile", start=start, end=start, **NONSENSE_VENUE_ANSWERS)

@@ -12,7 +12,7 @@ from sqlalchemy import text, update
 
 from booking import notify
 from booking.models import Blackout, Offering
-from tests.factories import api_body, days_from_today, form_data, hold, post_form
+from tests.factories import api_body, form_data, hold, post_form, training_day
 
 EN = {"Accept-Language": "en"}
 
@@ -23,7 +23,7 @@ def calendar_cell(page: str, day) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_a_hold_shows_at_once_on_a_calendar_drawn_before_it(client, session):
-    start = days_from_today(60)
+    start = training_day(60)
     path = f"/offerings/formation-bd-textile?month={start:%Y-%m}"
     assert "free" in calendar_cell(client.get(path, headers=EN).get_data(as_text=True), start)
     hold(session, offering="formation-bd-textile", start=start, end=start)
@@ -33,7 +33,7 @@ def test_a_hold_shows_at_once_on_a_calendar_drawn_before_it(client, session):
 
 
 def test_a_blackout_written_straight_into_the_database_shows_at_once(client, session):
-    day = days_from_today(60)
+    day = training_day(60)
     path = f"/api/v1/availability?offering=formation-bd-textile&start={day}&end={day}"
     assert client.get(path).get_json()["days"][0]["status"] == "free"
     offering_id = session.scalar(

@@ -11,7 +11,14 @@ from babel.dates import format_date
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, Route, expect
 
-from tests.browser.conftest import days_ahead, enter_dates, hold_via_api
+from tests.browser.conftest import (
+    days_ahead,
+    enter_dates,
+    expect_live_answer_to_settle,
+    hold_via_api,
+    wait_for_live_answer,
+)
+from tests.factories import training_day
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +29,7 @@ KEYBOARD_DAYS = 400
 SLOW_DAYS = 500
 FORM_FIELDS = (
     "start end organization contact_name email phone language venue address city audience "
-    "wall_metres venue_setting-0 secure_storage-0 notes"
+    "wall_metres secure_storage-0 notes"
 ).split()
 
 
@@ -41,18 +48,21 @@ def tab_to(page: Page, target: str, seen: list[str], limit: int = 40) -> None:
 
 
 def fill_contact_and_venue(page: Page, *, exhibition: bool) -> None:
+    """The indoor set's questions (`exhibition`), or the training's."""
     page.get_by_label("Union or organization").fill("Syndicat des cols bleus")
     page.get_by_label("Contact person").fill("Ana Pérez")
     page.get_by_label("Email").fill("ana@example.org")
-    page.get_by_label("Phone").fill("514-383-2266")
+    page.get_by_label("Phone").fill("514-383-2266 poste 225")
     page.get_by_label("Venue", exact=True).fill("Salle des métallos")
     page.get_by_label("Street address").fill("1601 av. De Lorimier")
     page.get_by_label("City").fill("Montréal")
-    page.get_by_label("Expected audience (people)").fill("80")
     if exhibition:
+        page.get_by_label("Expected audience (people)").fill("80")
         page.get_by_label("Running metres of wall available").fill("25")
-        page.get_by_label("Indoor").check()
         page.get_by_label("Yes").check()
+    else:
+        page.get_by_label("Start time").fill("09:30")
+        page.get_by_label("Number of participants").fill("25")
 
 
 def test_union_typing_taken_dates_sees_the_next_free_windows_and_picks_one(visitor, base_url):
@@ -113,12 +123,17 @@ def test_union_on_a_slow_connection_gets_the_answer_for_both_dates(visitor, base
 
 @pytest.mark.parametrize("offering, days", [("expo-interieure", 5), ("formation-bd-textile", 1)])
 def test_union_sending_a_complete_request_lands_on_its_private_page(visitor, offering, days):
-    start = days_ahead(SUBMITTED_DAYS)
+    start = days_ahead(SUBMITTED_DAYS) if days > 1 else training_day(SUBMITTED_DAYS)
     end = start + dt.timedelta(days=days - 1)
     page = visitor("en").page
     page.goto(f"/book/{offering}")
 
-    enter_dates(page, start, end)
+    if days > 1:
+        enter_dates(page, start, end)
+    else:  # the training asks one date
+        expect_live_answer_to_settle(page)
+        page.locator("#start").fill(start.isoformat())
+        wait_for_live_answer(page)
     expect(page.locator("#availability")).to_contain_text("These dates are free.")
     fill_contact_and_venue(page, exhibition=offering.startswith("expo"))
     page.get_by_role("button", name="Send the request").click()
@@ -155,8 +170,6 @@ def test_union_fills_and_sends_the_form_with_the_keyboard_alone(visitor, type_da
     ]:
         tab_to(page, field, seen)
         page.keyboard.type(text)
-    tab_to(page, "venue_setting-0", seen)
-    page.keyboard.press("Space")
     tab_to(page, "secure_storage-0", seen)
     page.keyboard.press("Space")
     tab_to(page, "notes", seen)
