@@ -10,10 +10,9 @@ from dataclasses import dataclass
 import click
 from flask import Flask, current_app, render_template
 from flask.cli import with_appcontext
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 from sqlalchemy import and_, false, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
@@ -24,17 +23,10 @@ from booking.status import BookingStatus
 from core import outbox
 from core.clock import now_utc, today_local
 from core.database import begin_write, get_session
-from core.i18n import localized
+from core.i18n import lazy_day, localized
 from core.outbox import Composed, MailSettings
 
 log = logging.getLogger(__name__)
-
-STAFF_BOOKING_PATH = "/staff/bookings/{reference}"  # the desk's booking page (desk.booking_page)
-
-
-def staff_booking_url(public_url: str, reference: str) -> str:
-    """A booking's page on the staff desk, on the configured public address."""
-    return public_url + STAFF_BOOKING_PATH.format(reference=reference)
 
 
 @dataclass(frozen=True)
@@ -150,7 +142,7 @@ def _remind(session: Session, mail: MailSettings, booking_id: int, now: dt.datet
 def reminder_messages(mail: MailSettings, booking: Booking, now: dt.datetime) -> list[Composed]:
     """The union's reminder in its language, with the calendar file as it stands, and the
     staff's in French. The date is formatted in each message's own language."""
-    start = LazyString(format_date, booking.start_date, "long")
+    start = lazy_day(booking.start_date)
     return [
         notify.to_union(
             mail,
@@ -175,7 +167,6 @@ def reminder_messages(mail: MailSettings, booking: Booking, now: dt.datetime) ->
                 date=start,
             ),
             "booking/email/staff_reminder.txt",
-            desk_url=staff_booking_url(mail.public_url, booking.reference),
         ),
     ]
 
@@ -203,7 +194,7 @@ def digest_message(mail: MailSettings, waiting: list[PendingRequest]) -> Compose
                 "title": localized(item.booking.offering, "title"),
                 "age_days": item.age_days,
                 "waiting_too_long": item.waiting_too_long,
-                "url": staff_booking_url(mail.public_url, item.booking.reference),
+                "url": notify.staff_booking_url(mail.public_url, item.booking.reference),
             }
             for item in waiting
         ]

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from flask import Blueprint, Flask, request
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
@@ -21,6 +20,7 @@ from booking.status import BookingStatus
 from core.clock import today_local
 from core.database import get_session
 from core.frame import add_staff_navigation
+from core.i18n import format_day
 from core.web import error_response, render_page_or_fragment
 
 # Declined and cancelled bookings hold nothing and are not drawn.
@@ -391,8 +391,8 @@ def refusal(error: CalendarQueryError) -> tuple[object, int]:
     elif isinstance(error, DateOutsideCalendar):
         message = _(
             "The calendar shows the days from %(first)s to %(last)s; choose a date between them.",
-            first=format_date(error.first, "long"),
-            last=format_date(error.last, "long"),
+            first=format_day(error.first, "long"),
+            last=format_day(error.last, "long"),
         )
     else:
         message = _("The date could not be read; write it as YYYY-MM-DD, e.g. 2027-03-15.")

@@ -10,7 +10,7 @@ import io
 from typing import Any
 
 from flask import Blueprint, Flask, render_template, request, url_for
-from flask_babel import format_date, format_decimal, format_number
+from flask_babel import format_decimal, format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -20,7 +20,7 @@ from booking.models import Booking
 from core.clock import today_local
 from core.database import get_session
 from core.frame import add_page_part, add_staff_navigation
-from core.i18n import current_language
+from core.i18n import current_language, format_day
 from core.web import error_response
 from kiosk import charts
 from kiosk.models import PORTRAIT
@@ -53,8 +53,8 @@ def _range_message(error: InvalidRange) -> str:
     if error.problem == RangeProblem.OUTSIDE:
         return _(
             "Choose a day between %(first)s and %(last)s.",
-            first=format_date(error.earliest, "long"),
-            last=format_date(error.latest, "long"),
+            first=format_day(error.earliest, "long"),
+            last=format_day(error.latest, "long"),
         )
     if error.problem == RangeProblem.REVERSED:
         return _("The last day comes before the first: swap them.")
@@ -151,7 +151,7 @@ def target_name(tally: TargetTally) -> str:
 
 
 def _day_text(day: dt.date) -> str:
-    return format_date(day, "d MMM")
+    return format_day(day, "d MMM")
 
 
 def _charts(report: ScanReport) -> dict[str, Markup]:
@@ -198,7 +198,7 @@ def _charts(report: ScanReport) -> dict[str, Markup]:
 
 
 def _period_words(period: DayRange) -> dict[str, str]:
-    return {"first": format_date(period.first, "long"), "last": format_date(period.last, "long")}
+    return {"first": format_day(period.first, "long"), "last": format_day(period.last, "long")}
 
 
 def per_hundred_text(value: float) -> str:

@@ -7,7 +7,6 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -26,6 +25,7 @@ from wtforms.validators import InputRequired
 from booking.models import Booking, Offering, OfferingKind
 from booking.status import HOLDING_STATUSES
 from core.forms import RuleCheckedForm
+from core.i18n import format_day
 from core.web import LARGEST_ID
 from kiosk.models import DEFAULT_SECONDS_PER_SLIDE, SECONDS_PER_SLIDE
 from kiosk.screens import NAME_MAX_LENGTH, ScreenSettings
@@ -166,8 +166,8 @@ def booking_label(booking: Booking) -> str:
         reference=booking.reference or f"#{booking.id}",
         organization=booking.organization,
         venue=booking.venue,
-        start=format_date(booking.start_date, "medium"),
-        end=format_date(booking.end_date, "medium"),
+        start=format_day(booking.start_date, "medium"),
+        end=format_day(booking.end_date, "medium"),
     )
 
 

@@ -11,7 +11,6 @@ from email import policy
 from email.message import EmailMessage
 
 import pytest
-from babel.dates import format_date
 from flask import url_for
 from icalendar import Calendar
 from sqlalchemy import event, func, select
@@ -22,6 +21,7 @@ from booking.models import Booking
 from booking.status import BookingStatus
 from core.clock import now_utc, today_local
 from core.database import engine_of, session_for
+from core.i18n import format_day
 from core.models import OutboxMessage
 from core.outbox import MailSettings, UnsafeMessage, compose
 from tests.factories import api_body, csrf_token, days_from_today, hold, post_form
@@ -113,7 +113,7 @@ def test_union_cancelling_is_told_by_email_in_its_language(client, session, lang
     assert message["Subject"] == subject.format(reference=reference)
     text = text_of(message)
     assert freed in text
-    start = format_date(held.booking.start_date, "long", locale=language)
+    start = format_day(held.booking.start_date, "long", language=language)
     assert start in text  # the dates in words, never 2027-03-04
     assert held.booking.start_date.isoformat() not in text
     # Book again: the offering's request form, on the configured address.
@@ -131,7 +131,7 @@ def test_union_sees_a_cancelled_page_that_says_what_happened(client, session, to
     held = hold(session)
     cancel(client, held.manage_token)
     page = client.get(private_path(held.manage_token), headers=EN).get_data(as_text=True)
-    assert f"This request was cancelled on {format_date(today, 'long', locale='en')}." in page
+    assert f"This request was cancelled on {format_day(today, 'long', language='en')}." in page
     assert "Its dates are free again" in page
     assert f"We emailed a confirmation to {UNION}." in page
     for offer in ("anyone who has it can cancel", "Add to my calendar", "Cancel this request"):
@@ -148,7 +148,7 @@ def test_the_cancelled_page_in_french_reads_as_french(client, session, today):
     cancel(client, held.manage_token, headers=FR)
     page = client.get(private_path(held.manage_token), headers=FR).get_data(as_text=True)
     assert "Statut\u00a0:" in page
-    assert f"annulée le {format_date(today, 'long', locale='fr')}" in page
+    assert f"annulée le {format_day(today, 'long', language='fr')}" in page
     assert "Réserver de nouveau" in page
 
 
@@ -170,7 +170,7 @@ def test_a_declined_request_says_so_and_offers_to_book_again(client, session, to
     decide(session, held.booking.reference, BookingStatus.DECLINED, "", "marie@ciso", now_utc())
     session.commit()
     page = client.get(private_path(held.manage_token), headers=EN).get_data(as_text=True)
-    assert f"declined this request on {format_date(today, 'long', locale='en')}" in page
+    assert f"declined this request on {format_day(today, 'long', language='en')}" in page
     assert "Book again" in page
     assert "Cancel this request" not in page and "Add to my calendar" not in page
 
@@ -343,7 +343,7 @@ def test_the_links_are_sent_in_the_newest_bookings_language(client, session):
     ask_for_links(client, UNION, headers=FR)
     message = mail_to(session, UNION)[-1]
     assert message["Subject"] == "Your private links to your requests"
-    assert format_date(days_from_today(60), "long", locale="en") in text_of(message)
+    assert format_day(days_from_today(60), "long", language="en") in text_of(message)
 
 
 def test_an_unknown_address_is_answered_the_same_and_sent_nothing(client, session):

@@ -102,6 +102,9 @@ def assert_headers_are_the_apps(session) -> None:
         written = ["from", "to", "subject", "message-id", "mime-version", "content-type"]
         if not message.is_multipart():  # the staff notice: one text part
             written.append("content-transfer-encoding")
+        if "reply-to" in names:  # staff notices answer to the union: its checked address alone
+            written.append("reply-to")
+            assert message["Reply-To"] in set(session.scalars(select(Booking.email)))
         assert names == sorted(written), names
         assert message["To"] == recipient
         for part in message.walk():

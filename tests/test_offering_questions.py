@@ -299,14 +299,16 @@ def test_the_training_is_not_given_on_christmas_day_in_either_language(client, s
     )
     api = client.post("/api/v1/bookings", json=api_body(TRAINING, start=christmas), headers=FR)
     assert api.status_code == 422
-    assert "Jour de Noël (25 décembre)" in api.get_json()["errors"]["start"]
+    assert "Le 25 décembre est un jour férié (Jour de Noël)" in api.get_json()["errors"]["start"]
     assert bookings(session) == []
 
 
 def test_the_live_check_names_the_holiday(client, today):
     new_year = dt.date(today.year + 2, 1, 1)
     answer = client.get(f"/book/{TRAINING}/check?start={new_year}", headers=FR)
-    assert "Jour de l'an (1er janvier)" in unescape(answer.get_data(as_text=True))
+    assert "Le 1er janvier est un jour férié (Jour de l'an)" in unescape(
+        answer.get_data(as_text=True)
+    )
     english = client.get(f"/book/{TRAINING}/check?start={new_year}", headers=EN)
     assert "New Year's Day (January 1) is a statutory holiday" in unescape(
         english.get_data(as_text=True)

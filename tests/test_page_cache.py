@@ -18,8 +18,9 @@ EN = {"Accept-Language": "en"}
 
 
 def calendar_cell(page: str, day) -> str:  # type: ignore[no-untyped-def]
-    start = page.index(f'<span class="number">{day.day}</span>')
-    return page[page.rindex("<td", 0, start) : start]
+    """The opening tag of the day's cell, whose class says what the day is."""
+    at = page.index(f'data-date="{day.isoformat()}"')
+    return page[page.rindex("<td", 0, at) : at]
 
 
 def test_a_hold_shows_at_once_on_a_calendar_drawn_before_it(client, session):

@@ -9,7 +9,6 @@ from email import message_from_string, policy
 from typing import Any
 
 import pytest
-from babel.dates import format_date
 from flask_babel import force_locale, gettext
 from icalendar import Calendar
 from sqlalchemy import select, update
@@ -21,6 +20,7 @@ from booking.reminders import claim_reminders, due_reminders, send_reminders
 from booking.status import BookingStatus
 from core.clock import now_utc
 from core.database import begin_write, session_for
+from core.i18n import format_day
 from core.models import OutboxMessage
 from core.outbox import MailSettings
 from tests.factories import days_from_today, hold
@@ -120,15 +120,15 @@ def test_union_reminder_is_in_the_unions_language_and_the_staffs_in_french(sessi
     (to_english,) = messages_to(session, "en@union.example")
     assert to_english.subject == (
         f"Reminder: your booking {english.reference} starts on "
-        f"{format_date(english.start_date, 'long', locale='en')}"
+        f"{format_day(english.start_date, 'long', language='en')}"
     )
     assert body_of(to_english).startswith("Hello Ana Pérez,")
     assert "Venue: Salle des métallos, 1601 av. De Lorimier, Montréal" in body_of(to_english)
     (to_french,) = messages_to(session, "fr@union.example")
     assert body_of(to_french).startswith("Bonjour Ana Pérez,")
-    assert format_date(french.start_date, "long", locale="fr") in to_french.subject
+    assert format_day(french.start_date, "long", language="fr") in to_french.subject
     (to_staff,) = messages_to(session, STAFF, english.reference)
-    assert format_date(english.start_date, "long", locale="fr") in to_staff.subject
+    assert format_day(english.start_date, "long", language="fr") in to_staff.subject
 
 
 def test_union_reminder_carries_its_dates_as_a_calendar_file(session, runner):

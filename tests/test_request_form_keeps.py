@@ -339,7 +339,7 @@ def test_error_summary_speaks_the_unions_language(client):
     assert page.summary_links == [("#email", "Courriel : " + FRENCH_EMAIL)]
 
 
-FRENCH_EMAIL = "Entrez une adresse courriel valide, comme nom@exemple.org."
+FRENCH_EMAIL = "Entrez une adresse courriel valide, par exemple nom@exemple.org."
 
 
 def test_required_fields_say_so_and_optional_ones_do_not(client):

@@ -240,7 +240,7 @@ BAD_INPUTS = {
         {"language_1": "fr", "language_2": "fr", "language_3": ""},
         "languages",
         "Each caption language once: French, Spanish or English.",
-        "Chaque langue de légende une seule fois : français, espagnol ou anglais.",
+        "Chaque langue de légende une seule fois\xa0: français, espagnol ou anglais.",
     ),
     "no language": (
         {"language_1": "", "language_2": "", "language_3": ""},

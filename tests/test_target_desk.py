@@ -448,6 +448,6 @@ def test_the_targets_pages_speak_french_to_french_staff(admin_client):
     assert re.search(
         r'<a href="/staff/targets" aria-current="page">Destinations des codes QR</a>', listing
     )
-    assert "non réglée : laissée de côté sur tous les écrans et toutes les affiches" in listing
+    assert "non réglée\xa0: laissée de côté sur tous les écrans et toutes les affiches" in listing
     form = admin_client.get(NEW, headers=FR).get_data(as_text=True)
     assert "Ajouter la destination" in form

@@ -79,7 +79,7 @@ def test_union_typing_taken_dates_sees_the_next_free_windows_and_picks_one(visit
 
     warning = page.locator("#availability [role=alert]")
     expect(warning).to_contain_text("These dates are already taken.")
-    suggestions = warning.get_by_role("link")
+    suggestions = warning.get_by_role("button")
     expect(suggestions).to_have_count(3)
     first = suggestions.first
     expect(first).to_contain_text(format_date(first_free, "long", locale="en"))
@@ -87,9 +87,7 @@ def test_union_typing_taken_dates_sees_the_next_free_windows_and_picks_one(visit
     first.click()
 
     window_end = first_free + dt.timedelta(days=4)
-    expect(page).to_have_url(
-        re.compile(rf"/book/expo-interieure\?start={first_free}&end={window_end}$")
-    )
+    expect(page).to_have_url(re.compile(r"/book/expo-interieure$"))  # filled in place
     expect(page.locator("#start")).to_have_value(first_free.isoformat())
     expect(page.locator("#end")).to_have_value(window_end.isoformat())
 
@@ -191,7 +189,7 @@ def test_keyboard_users_never_land_on_the_field_left_for_bots(visitor):
     for _ in range(60):
         page.keyboard.press("Tab")
         stops.append(focused_id(page))
-        if page.evaluate("document.activeElement.tagName") == "BUTTON":
+        if page.evaluate("document.activeElement.textContent.trim()") == "Send the request":
             break
 
     assert "leave_empty" not in stops
