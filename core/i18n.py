@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from babel import Locale
 from babel.dates import format_date, get_date_format, tokenize_pattern, untokenize_pattern
 from flask import Blueprint, Flask, has_request_context, redirect, request
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, gettext
 from flask_babel.speaklater import LazyString
 from jinja2 import pass_eval_context
 from jinja2.nodes import EvalContext
@@ -84,6 +84,16 @@ def format_day(day: dt.date, format: str = "long", language: str | Locale | None
     return format_date(day, pattern, locale=locale)
 
 
+def day_range(first: dt.date, last: dt.date, format: str = "long") -> str:
+    """Days from `first` to `last` in words, or the one day when they are the same: a
+    one-day training reads "vendredi 15 janvier 2027", never "… to the same day"."""
+    if first == last:
+        return format_day(first, format)
+    return gettext(
+        "%(start)s to %(end)s", start=format_day(first, format), end=format_day(last, format)
+    )
+
+
 def lazy_day(day: dt.date, format: str = "long") -> LazyString:
     """format_day, written when the text is shown: for a message made with lazy_gettext
     (a service's error) that the page then shows in its visitor's language."""
@@ -135,7 +145,9 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "America/Montreal")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(app.root_path + "/translations"))
     Babel(app, locale_selector=select_locale)
-    app.jinja_env.globals.update(localized=localized, current_language=current_language)
+    app.jinja_env.globals.update(
+        localized=localized, current_language=current_language, day_range=day_range
+    )
     # Flask-Babel's own filter writes "1 août" in French.
     app.jinja_env.filters.update(dateformat=format_day, colon=_colon_filter)
     app.register_blueprint(blueprint)
