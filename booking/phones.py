@@ -41,6 +41,9 @@ def read_phone(text: str) -> str | None:
     extension = number.extension or ""
     if extension and (len(extension) > MAX_EXTENSION_DIGITS or not extension.isdigit()):
         return None
+    # phonenumbers gives the extension in the digits typed ("٢٢٤", "２２４"): kept in ASCII,
+    # as E.164 keeps the number itself, so it is shown and dialled like any other.
+    extension = phonenumbers.normalize_digits_only(extension)
     stored = phonenumbers.format_number(number, PhoneNumberFormat.E164)
     if extension:
         stored += f";ext={extension}"

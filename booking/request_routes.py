@@ -23,7 +23,7 @@ from wtforms import HiddenField, StringField
 from booking import catalog, schema, service, waitlist
 from booking.availability import earliest_start, latest_start
 from booking.catalog import CatalogOffering
-from booking.errors import DatesTaken, InvalidBooking
+from booking.errors import DatesTaken, InvalidBooking, UnknownOffering
 from booking.forms import FormInput, RequestForm, booking_form
 from booking.month import InvalidMonth, month_view, parse_month
 from booking.picking import pick_day
@@ -42,8 +42,6 @@ LEGENDS = {"dates": _l("Dates"), "who": _l("Who you are"), "where": _l("Where an
 OTHER_LEGEND = _l("About your event")
 # Not fields a union fills in: never listed among the fields to correct.
 NOT_TYPED = ("csrf_token", "leave_empty")
-# Requests that reached the calendar: held (303) or found taken (409).
-TRIED_TO_HOLD = (303, 409)
 _COMPUTE: Any = object()
 
 
@@ -286,12 +284,25 @@ def form_address(slug: str) -> Response:
 # --- sending ----------------------------------------------------------------------------
 
 
-def _tried_to_hold(response: Response) -> bool:
-    """Only requests that reached the calendar count against the limit (held, or found
-    taken): a form sent back for a typo costs nothing, and live checks and redraws are not
-    limited at all, so an office of several organisers sharing one address is not stopped
-    by its own corrections, while holds (and the calendar lock) stay bounded per address."""
-    return response.status_code in TRIED_TO_HOLD
+def _cost_of_sending() -> int:
+    """What a request costs against the limit, known before it is handled so that it is
+    counted at once: counted after its answer (deduct_when), requests sent together all
+    passed a limit none of them had yet counted, and held dates past it. A request that
+    goes on to the calendar costs 1 (held, found taken, or refused by its rules); a form
+    sent back without reaching it (a typo, a missing answer, spam) costs nothing, and live
+    checks and redraws are not limited at all, so an office of several organisers sharing
+    one address is not stopped by its own corrections, while holds (and the calendar lock)
+    stay bounded per address."""
+    try:
+        offering = catalog.offering_by_slug(
+            get_session(), (request.view_args or {}).get("slug", "")
+        )
+    except UnknownOffering:
+        return 0
+    form = booking_form(request.form)
+    if form.is_spam or not form.validate():
+        return 0
+    return 0 if form.submitted(offering) is None else 1
 
 
 def _form_kept_past_the_limit(limit: RequestLimit) -> Response:
@@ -340,7 +351,7 @@ def _past_a_limit(error: HTTPException) -> Response | tuple[Response, int]:
 
 
 @blueprint.post("/book/<slug>")
-@limiter.limit(booking_rate_limit, deduct_when=_tried_to_hold, on_breach=_form_kept_past_the_limit)
+@limiter.limit(booking_rate_limit, cost=_cost_of_sending, on_breach=_form_kept_past_the_limit)
 def send_request(slug: str) -> Response | tuple[str, int]:
     offering = offering_or_404(slug)
     form = booking_form(request.form)

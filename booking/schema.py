@@ -97,8 +97,13 @@ def traits(offering: CatalogOffering) -> frozenset[Trait]:
 
 
 def fixed_end(offering: CatalogOffering, start: dt.date) -> dt.date:
-    """The last day of an offering whose length is fixed, which no one is asked for."""
-    return start + dt.timedelta(days=offering.min_days - 1)
+    """The last day of an offering whose length is fixed, which no one is asked for. A
+    first day typed too near the end of the calendar (year 9999) ends on its last day: the
+    rules refuse it as too far ahead, where adding its length would raise OverflowError."""
+    try:
+        return start + dt.timedelta(days=offering.min_days - 1)
+    except OverflowError:
+        return dt.date.max
 
 
 @dataclass(frozen=True)
