@@ -24,6 +24,8 @@ from tests.factories import clear_ambulante_environment, sign_in, staff_account
 from tests.servers import Server, SharedDatabase
 
 TEST_DATABASE_URL = os.environ.get("AMBULANTE_TEST_DATABASE_URL")
+# Under pytest-xdist each worker empties and fills a PostgreSQL database of its own.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
 DATABASE_FILE = "ambulante.sqlite3"  # what the app makes in its data dir by default
 TEST_CONFIG = {"TESTING": True, "RATELIMIT_BOOKING": "1000/minute"}
 
@@ -118,6 +120,27 @@ def today() -> dt.date:
     return today_local()
 
 
+def _worker_database(base_url: str, worker: str) -> str:
+    """The test database's sibling for one xdist worker (ambulante_test_gw0), made once;
+    the test role may create databases (.ci/run makes it with CREATEDB)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(base_url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            exists = connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+            if not exists:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture
 def postgres_url() -> str:
     """The test PostgreSQL database, emptied to a bare public schema; skips without one."""
@@ -125,9 +148,11 @@ def postgres_url() -> str:
         pytest.skip("AMBULANTE_TEST_DATABASE_URL is not set")
     from sqlalchemy import create_engine, text
 
+    url = _worker_database(TEST_DATABASE_URL, XDIST_WORKER) if XDIST_WORKER else TEST_DATABASE_URL
+
     # Bounded waits: a server left holding locks fails the test instead of hanging it.
     engine = create_engine(
-        TEST_DATABASE_URL, connect_args={"connect_timeout": 10, "options": "-c lock_timeout=10s"}
+        url, connect_args={"connect_timeout": 10, "options": "-c lock_timeout=10s"}
     )
     try:
         with engine.begin() as connection:
@@ -145,7 +170,7 @@ def postgres_url() -> str:
             connection.execute(text("CREATE SCHEMA public"))
     finally:
         engine.dispose()
-    return TEST_DATABASE_URL
+    return url
 
 
 @pytest.fixture
