@@ -525,3 +525,20 @@ def test_migration_0007_keeps_every_booking_and_closes_the_training_on_holidays(
     assert _rows(engine) == before
     command.upgrade(alembic_config(engine), "head")
     assert _rows(engine) == before
+
+
+def private_page(client, token: str) -> str:  # type: ignore[no-untyped-def]
+    return unescape(client.get(f"/bookings/{token}", headers=EN).get_data(as_text=True))
+
+
+def test_union_reads_its_own_answers_back_on_its_private_page(client, session):
+    start = days_from_today(200)
+    outdoor = hold(session, offering="expo-exterieure", start=start, end=start + D(7))
+    page = private_page(client, outdoor.manage_token)
+    assert "Pavement or asphalt" in page
+    assert "Le service de sécurité de la ville" in page
+    assert "Running metres of wall" not in page
+    training = hold(session, offering=TRAINING, start=training_day(200))
+    page = private_page(client, training.manage_token)
+    assert "Number of participants" in page
+    assert "9:30" in page

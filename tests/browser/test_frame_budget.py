@@ -11,21 +11,13 @@ import pytest
 from playwright.sync_api import Page, Request, expect
 
 from tests.browser.conftest import hold_via_api
+from tests.browser.test_accessibility import PAGES  # the union's pages, checked alike
 from tests.factories import training_day
 
 pytestmark = pytest.mark.browser
 
 BUDGET_BYTES = 100 * 1024
 NOT_COUNTED = {"image", "media"}  # portraits come after the text, and lazily
-PAGES = {
-    "home": "/",
-    "indoor-set": "/offerings/expo-interieure",
-    "outdoor-set": "/offerings/expo-exterieure",
-    "training": "/offerings/formation-bd-textile",
-    "form": "/book/expo-interieure",
-    "training-form": "/book/formation-bd-textile",
-    "lost-link": "/bookings/lost-link",
-}
 PRIVATE_PAGE_DAYS = 705  # a training day, near test_accessibility's (this part's days)
 WIDTHS = {"laptop": (1280, 800), "phone": (390, 844)}
 HEADER_PAGES = ["/", "/offerings/expo-exterieure", "/book/formation-bd-textile"]
