@@ -15,6 +15,7 @@ from booking import (
     desk,
     feeds,
     itinerary,
+    lost_link,
     offering_settings,
     private_routes,
     reminders,
@@ -52,6 +53,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(desk.blueprint)
     add_staff_navigation(app, "desk.dashboard_page", _l("Dashboard"))
     add_action_labels(app, decisions.ACTION_LABELS)
+    add_action_labels(app, lost_link.ACTION_LABELS)
     # The desk's other pages, in the staff navigation's order.
     for part in (timeline, blackout_desk, itinerary, feeds, offering_settings, reminders):
         part.init_app(app)

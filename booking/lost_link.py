@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import queue
-import secrets
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -28,7 +27,7 @@ from sqlalchemy.orm import Session
 from booking import notify, schema
 from booking.errors import InvalidBooking
 from booking.models import Booking
-from booking.service import hash_token
+from booking.service import hash_token, new_manage_token
 from booking.status import HOLDING_STATUSES
 from core.clock import now_utc, today_local
 from core.database import begin_write, session_for
@@ -40,7 +39,6 @@ QUIET_TIME = dt.timedelta(minutes=10)  # one message per address in that time, h
 ACTION = "link_resent"
 ACTION_LABELS = {ACTION: _l("private link sent again (lost link)")}
 NO_ADDRESS = _l("Enter the email address you gave with your request.")
-TOKEN_BYTES = 32  # as booking.service mints the first link
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +113,7 @@ def send_links(
     if not bookings or _sent_lately(session, bookings, now):
         session.rollback()
         return 0
-    tokens = {booking.id: secrets.token_urlsafe(TOKEN_BYTES) for booking in bookings}
+    tokens = {booking.id: new_manage_token() for booking in bookings}
     message = notify.private_links(mail, [(booking, tokens[booking.id]) for booking in bookings])
     begin_write(session)
     # Read again under the write lock: two askings at once send one message.

@@ -35,7 +35,6 @@ from core.clock import now_utc
 from core.database import get_session
 from core.i18n import localized
 from core.limits import limiter
-from core.staff.audit import add_action_labels
 
 PRIVATE_ENDPOINTS = (
     "booking.manage",
@@ -52,8 +51,6 @@ PRIVATE_ENDPOINTS = (
 # form page is as private as the booking's own (booking.book reads them from the query).
 WHO_FIELDS = ("organization", "contact_name", "email", "phone", "language")
 SHOWN_BACK_LENGTH = 320  # an address typed longer than any is shown back cut
-
-blueprint.record_once(lambda state: add_action_labels(state.app, lost_links.ACTION_LABELS))
 
 
 @blueprint.after_request

@@ -16,7 +16,6 @@ from flask_babel import lazy_gettext as _l
 from flask_limiter import RequestLimit
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, StringField
 
@@ -32,9 +31,9 @@ from booking.schema import NOT_A_DATE, read_date
 from booking.submit import submit_request
 from core.clock import LOCAL_TIMEZONE, now_utc, today_local
 from core.database import get_session
-from core.i18n import COOKIE, COOKIE_MAX_AGE, LANGUAGES, current_language, format_day
-from core.limits import limiter, seconds_until_retry
-from core.web import render_page_or_fragment, retry_later
+from core.i18n import LANGUAGES, current_language, format_day, remember_language
+from core.limits import limiter
+from core.web import render_page_or_fragment
 
 # The form's fieldsets in the order the page shows them; a group the schema adds later is
 # drawn after these, under its own legend if it has one here.
@@ -264,13 +263,8 @@ def redraw_form(slug: str) -> Response | tuple[str, int]:
     with force_locale(redraw.language):
         page, status = _form_page(offering, form, months=months)
     response = make_response(page, status)
-    _remember_language(response, redraw.language)
+    remember_language(response, redraw.language)
     return response
-
-
-def _remember_language(response: Response, language: str) -> None:
-    """As the header link (core.i18n.switch_language) does: every page after this one too."""
-    response.set_cookie(COOKIE, language, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True)
 
 
 @blueprint.get("/book/<slug>/form")
@@ -339,15 +333,6 @@ def _try_again(seconds: int) -> str:
         day=format_day(day, "long"),
         time=clock,
     )
-
-
-@blueprint.errorhandler(429)
-def _past_a_limit(error: HTTPException) -> Response | tuple[Response, int]:
-    """The page drawn for the limit that was reached (the request form, kept) when it has
-    one; the site's own answer otherwise (core.web)."""
-    if error.response is not None:
-        return error.response
-    return retry_later(429, seconds_until_retry())
 
 
 @blueprint.post("/book/<slug>")

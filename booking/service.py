@@ -48,6 +48,7 @@ from core.i18n import lazy_day
 OVERLAP_SQLSTATE = "23P01"  # PostgreSQL's exclusion_violation
 OVERLAP_TRIGGER_MESSAGE = "booking_holds_overlap"  # SQLite's trigger (migration 0001)
 TRANSIENT_RETRIES = 3
+MANAGE_TOKEN_BYTES = 32
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ def hold_dates(
                 session.rollback()
                 days = days_between(request.start, request.end)
                 raise DatesTaken(next_windows(session, offering, days, request.start, today))
-            token = secrets.token_urlsafe(32)
+            token = new_manage_token()
             booking = _new_booking(
                 offering, unit_id, request, blocked.start, blocked.end, token, now
             )
@@ -249,6 +250,11 @@ def _lost_a_race(error: IntegrityError | OperationalError) -> bool:
     return overlap or is_contention(error)
 
 
+def new_manage_token() -> str:
+    """A private link's secret: shown once, in the union's link; only its hash is kept."""
+    return secrets.token_urlsafe(MANAGE_TOKEN_BYTES)
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -299,7 +305,7 @@ def renew_manage_token(session: Session, reference: str) -> HeldBooking:
     """A new private link for a booking (the union lost theirs); the old link stops working."""
     begin_write(session)
     booking = booking_by_reference(session, reference)
-    token = secrets.token_urlsafe(32)
+    token = new_manage_token()
     booking.manage_token_hash = hash_token(token)
     session.flush()
     return HeldBooking(booking, token)

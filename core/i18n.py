@@ -136,8 +136,13 @@ def local_path(target: str | None) -> str:
 def switch_language(code: str) -> Response:
     response = redirect(local_path(request.args.get("next")), code=303)
     if code in LANGUAGES:
-        response.set_cookie(COOKIE, code, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True)
+        remember_language(response, code)
     return response
+
+
+def remember_language(response: Response, code: str) -> None:
+    """The language chosen, for every page after this one (select_locale reads it)."""
+    response.set_cookie(COOKIE, code, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True)
 
 
 def init_app(app: Flask) -> None:

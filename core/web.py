@@ -103,6 +103,10 @@ def _on_http_error(error: HTTPException) -> Any:
 
 
 def _on_rate_limited(error: HTTPException) -> Any:
+    """A limit may draw its own page (Flask-Limiter's on_breach: the request form, kept);
+    otherwise the site's answer, with when to come back."""
+    if error.response is not None:
+        return error.response
     return retry_later(429, seconds_until_retry())
 
 
